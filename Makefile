@@ -1,0 +1,43 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PIP     := $(VENV)/bin/pip
+FLASK   := FLASK_APP=run.py $(VENV)/bin/flask
+MO      := app/translations/zh_CN/LC_MESSAGES/messages.mo
+# Debian packages the app needs at run time (WeasyPrint's Pango, CJK fonts, graphviz).
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk graphviz
+
+.PHONY: run test install system-deps worker clean
+
+install: $(VENV)/.installed $(MO)
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+$(MO): app/translations/zh_CN/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d app/translations
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: system-deps install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: system-deps install
+	mkdir -p test-results
+	$(PY) -m pytest --db=sqlite --junitxml=test-results/sqlite.xml
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  $(PY) -m pytest --db=postgres --junitxml=test-results/postgres.xml; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance test-results

@@ -1,0 +1,87 @@
+"""create_app(): config → extensions → blueprints → CLI → error handlers."""
+import json
+import os
+
+from flask import Flask, request, session
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+import config as config_module
+from .errors import register_error_handlers
+from .extensions import babel, csrf, db, login_manager, migrate
+
+DEMO_PASSWORD = "tiaojie-demo"
+DEMO_USERNAMES = ([f"buyer{i}" for i in range(1, 7)] + [f"seller{i}" for i in range(1, 4)]
+                  + ["mediator1", "mediator2", "admin"])
+
+
+def create_app(config_name=None, **overrides):
+    config_name = config_name or os.environ.get("TIAOJIE_CONFIG", "development")
+    app = Flask(__name__, template_folder="../templates",
+                instance_path=str(config_module.INSTANCE_DIR))
+    app.config.from_object(config_module.CONFIGS[config_name])
+    if os.environ.get("TIAOJIE_RULES"):
+        app.config["RULES"] = json.loads(os.environ["TIAOJIE_RULES"])
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    from . import models  # noqa: F401  (register every table)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_transactions(db.engine)
+        if config_name == "production":
+            _refuse_insecure_production(app)
+
+    from .auth.routes import bp as auth_bp
+    from .orders.routes import bp as orders_bp
+    from .api.v1 import bp as api_bp
+    for bp in (auth_bp, orders_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+
+    from .demo.cli import demo_cli
+    app.cli.add_command(demo_cli)
+    from .web import register_template_helpers
+    register_template_helpers(app)
+    register_error_handlers(app)
+    return app
+
+
+def _select_locale():
+    lang = request.args.get("lang") or session.get("lang")
+    return lang if lang in ("zh_CN", "en") else "zh_CN"
+
+
+def _sqlite_transactions(engine):
+    """Let SQLAlchemy, not pysqlite, open transactions, so SAVEPOINTs work (SQLAlchemy docs)."""
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _refuse_insecure_production(app):
+    if app.config["SECRET_KEY"] == config_module.DEV_SECRET_KEY:
+        raise RuntimeError("Refusing to start: SECRET_KEY is the development default")
+    from .auth.models import User
+    try:
+        demo = db.session.execute(select(User.username).where(User.username.in_(DEMO_USERNAMES))).first()
+    except (OperationalError, ProgrammingError):  # schema not migrated yet
+        db.session.rollback()
+        demo = None
+    finally:
+        db.session.remove()
+    if demo:
+        raise RuntimeError("Refusing to start: demo accounts exist in a production database")

@@ -1,0 +1,55 @@
+"""The JSON API v1 (API.md). Views: load and check, call one service, serialize."""
+from functools import wraps
+
+from flask import Blueprint, g, request
+
+from ...auth.services import user_for_token
+from ...errors import BadRequest, Invalid, NotAuthenticated
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if user is None:
+            raise NotAuthenticated("A valid bearer token is required")
+        g.api_user = user
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def json_body():
+    """The request's JSON object; 400 when it is not valid JSON or not an object."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object")
+    return data
+
+
+def page_args():
+    errors = {}
+    values = {}
+    for name, default, top in (("page", 1, None), ("per_page", 20, 100)):
+        raw = request.args.get(name, default)
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            errors[name] = "must be an integer"
+            continue
+        if value < 1 or (top and value > top):
+            errors[name] = f"must be between 1 and {top}" if top else "must be at least 1"
+        values[name] = value
+    if errors:
+        raise Invalid("Invalid paging parameters", errors)
+    return values["page"], values["per_page"]
+
+
+def page_body(items, page, per_page, total):
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+from . import auth, orders  # noqa: E402,F401  (register the routes)

@@ -1,0 +1,60 @@
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+ROLES = ("buyer", "seller", "mediator", "admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), nullable=False, unique=True)
+    display_name = db.Column(db.String(64), nullable=False)
+    password_hash = db.Column(db.String(256), nullable=False)
+    role = db.Column(db.String(16), nullable=False)
+    shop_id = db.Column(db.Integer, db.ForeignKey("shops.id"), index=True)  # sellers: the shop they staff
+    is_active_flag = db.Column("is_active", db.Boolean, nullable=False, default=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        db.CheckConstraint("role IN ('buyer', 'seller', 'mediator', 'admin')", name="role"),
+        db.CheckConstraint("role <> 'seller' OR shop_id IS NOT NULL", name="seller_has_shop"),
+    )
+
+    shop = db.relationship("Shop")
+
+    @property
+    def is_active(self):
+        return self.is_active_flag
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored."""
+    __tablename__ = "api_tokens"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime, nullable=False)
+    revoked_at = db.Column(db.DateTime)
+
+    user = db.relationship("User")
+
+
+class LoginFailure(db.Model):
+    """Failed logins, for rate limiting (pages and API share it; works across processes)."""
+    __tablename__ = "login_failures"
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(64), nullable=False)
+    remote_addr = db.Column(db.String(64), nullable=False)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.Index("ix_login_failures_username_at", "username", "at"),)

@@ -1,0 +1,94 @@
+"""The DomainError tree, mapped once to API.md's JSON error and to page messages."""
+from flask import flash, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message, details=None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class NotAuthenticated(DomainError):
+    status, code = 401, "not_authenticated"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class ActionNotAvailable(DomainError):
+    status, code = 409, "action_not_available"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(DomainError):
+    status, code = 413, "too_large"
+
+
+class UnsupportedType(DomainError):
+    status, code = 415, "unsupported_type"
+
+
+class Invalid(DomainError):
+    status, code = 422, "invalid"
+
+
+class RateLimited(DomainError):
+    status, code = 429, "rate_limited"
+
+
+def error_body(code, message, details=None):
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _wants_json():
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def domain_error(err):
+        from .extensions import db
+
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(error_body(err.code, err.message, err.details)), err.status
+        if err.status in (404, 403):
+            return render_template("error.html", status=err.status, message=err.message), err.status
+        flash(err.message, "error")
+        return redirect(request.referrer or "/")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err):
+        if _wants_json():
+            code = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+                    405: "method_not_allowed", 413: "too_large"}.get(err.code, "http_error")
+            return jsonify(error_body(code, err.description or err.name)), err.code
+        return render_template("error.html", status=err.code, message=err.description), err.code
+
+    @app.errorhandler(Exception)
+    def unexpected(err):
+        from .extensions import db
+
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if _wants_json():
+            return jsonify(error_body("internal_error", "Internal error")), 500
+        return render_template("error.html", status=500, message=_("Something went wrong.")), 500

@@ -1,0 +1,6 @@
+"""Every area's models, imported once so SQLAlchemy and Alembic see the whole schema."""
+from .auth.models import ApiToken, LoginFailure, User  # noqa: F401
+from .catalog.models import Product, Shop  # noqa: F401
+from .orders.models import Order, OrderItem  # noqa: F401
+from .payments.models import Account, JournalEntry, JournalLine  # noqa: F401
+from .shipping.models import Shipment  # noqa: F401

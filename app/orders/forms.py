@@ -1,0 +1,11 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..shipping.models import CARRIERS
+
+
+class ShipForm(FlaskForm):
+    carrier = SelectField(_l("Carrier"), choices=[(c, c) for c in CARRIERS], validators=[DataRequired()])
+    tracking_no = StringField(_l("Tracking number"), validators=[DataRequired(), Length(max=64)])

@@ -1,0 +1,59 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ..auth.policy import role_required
+from ..labels import label
+from .forms import ShipForm
+from .models import ORDER_STATUSES
+from .queries import get_order, ledger_for, money_for, orders_for
+from .services import order_actions, perform_order_action
+
+bp = Blueprint("orders", __name__)
+
+
+def _list(template, title):
+    status = request.args.get("status")
+    status = status if status in ORDER_STATUSES else None
+    page = max(request.args.get("page", 1, type=int), 1)
+    orders, total = orders_for(current_user, status=status, page=page, per_page=20)
+    return render_template(template, title=title, orders=orders, total=total, page=page, per_page=20,
+                           status=status, statuses=ORDER_STATUSES,
+                           money=money_for([o.id for o in orders]))
+
+
+@bp.route("/orders")
+@role_required("buyer", "admin")
+def my_orders():
+    return _list("orders/list.html", _("My orders") if current_user.role == "buyer" else _("All orders"))
+
+
+@bp.route("/shop/orders")
+@role_required("seller")
+def shop_orders():
+    return _list("orders/list.html", _("Shop orders"))
+
+
+@bp.route("/orders/<int:order_id>")
+@role_required("buyer", "seller", "admin")
+def detail(order_id):
+    order = get_order(current_user, order_id)
+    return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
+                           entries=ledger_for(order.id), actions=order_actions(order, current_user),
+                           ship_form=ShipForm(), form=FlaskForm())
+
+
+@bp.route("/orders/<int:order_id>/actions/<trigger>", methods=["POST"])
+@role_required("buyer", "seller")
+def action(order_id, trigger):
+    order = get_order(current_user, order_id)
+    form = ShipForm() if trigger == "ship" else FlaskForm()
+    if not form.validate_on_submit():
+        flash(_("Please check the form: %(errors)s", errors="; ".join(
+            f"{getattr(form, k).label.text}: {', '.join(v)}" for k, v in form.errors.items())), "error")
+        return redirect(url_for("orders.detail", order_id=order.id))
+    perform_order_action(order.id, trigger, actor=current_user,
+                         data={k: v for k, v in form.data.items() if k != "csrf_token"})
+    flash(_("Done: %(action)s", action=label("action", trigger)), "success")
+    return redirect(url_for("orders.detail", order_id=order.id))

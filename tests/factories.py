@@ -1,0 +1,53 @@
+"""Real rows, built through the real services."""
+import itertools
+
+from app.auth.models import User
+from app.catalog.models import Product, Shop
+from app.db_tx import transaction
+from app.extensions import db
+from app.orders.services import create_order, perform_order_action
+
+_seq = itertools.count(1)
+PASSWORD = "secret-pass"
+
+
+def make_shop(name=None):
+    with transaction():
+        shop = Shop(name=name or f"测试店铺{next(_seq)}", required_deposit_fen=100_000)
+        db.session.add(shop)
+    return shop
+
+
+def make_user(role="buyer", shop=None, username=None):
+    if role == "seller" and shop is None:
+        shop = make_shop()
+    with transaction():
+        user = User(username=username or f"{role}{next(_seq)}", display_name=f"{role} 测试", role=role, shop=shop)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+    return user
+
+
+def make_product(shop, price_fen=10_000, **kw):
+    with transaction():
+        product = Product(shop=shop, title=kw.pop("title", f"商品{next(_seq)}"), category=kw.pop("category", "home"),
+                          price_fen=price_fen, service_promises=kw.pop("service_promises", ["no_reason_7d"]), **kw)
+        db.session.add(product)
+    return product
+
+
+STEPS = {"created": [], "paid": ["pay"], "shipped": ["pay", "ship"], "delivered": ["pay", "ship", "deliver"],
+         "completed": ["pay", "ship", "deliver", "confirm_receipt"]}
+
+
+def make_order(buyer=None, seller=None, state="paid", price_fen=10_000, quantity=1, now=None):
+    """An order walked to `state` through the order services. Returns (order, buyer, seller)."""
+    buyer = buyer or make_user("buyer")
+    seller = seller or make_user("seller")
+    product = make_product(seller.shop, price_fen)
+    order = create_order(buyer=buyer, items=[(product, quantity)], address="杭州市", now=now)
+    actors = {"pay": buyer, "ship": seller, "deliver": None, "confirm_receipt": buyer}
+    for step in STEPS[state]:
+        data = {"carrier": "SF Express", "tracking_no": "SF100200300"} if step == "ship" else None
+        perform_order_action(order.id, step, actor=actors[step], data=data, now=now)
+    return db.session.get(type(order), order.id), buyer, seller
