@@ -3,7 +3,7 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 FLASK   := FLASK_APP=run.py $(VENV)/bin/flask
-MO      := app/translations/zh_CN/LC_MESSAGES/messages.mo
+MO      := app/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # Debian packages the app needs at run time (WeasyPrint's Pango, CJK fonts, graphviz).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk graphviz
 
@@ -16,8 +16,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e '.[test]'
 	touch $@
 
-$(MO): app/translations/zh_CN/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d app/translations
+$(MO): app/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d app/translations >/dev/null
 
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -1,6 +1,7 @@
 """The DomainError tree, mapped once to API.md's JSON error and to page messages."""
 from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -73,6 +74,13 @@ def register_error_handlers(app):
         if err.status in (404, 403):
             return render_template("error.html", status=err.status, message=err.message), err.status
         flash(err.message, "error")
+        return redirect(request.referrer or "/")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        if _wants_json():
+            return jsonify(error_body("bad_request", err.description)), 400
+        flash(_("The form expired or was sent from elsewhere; please try again."), "error")
         return redirect(request.referrer or "/")
 
     @app.errorhandler(HTTPException)

@@ -21,11 +21,11 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     if config.getoption("--db") == "postgres" and not os.environ.get("TEST_DATABASE_URL"):
         raise pytest.UsageError("--db=postgres needs TEST_DATABASE_URL")
-    po = ROOT / "app/translations/zh_CN/LC_MESSAGES/messages.po"
+    po = ROOT / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
     mo = po.with_suffix(".mo")
     if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-        subprocess.run([str(Path(sys.executable).with_name("pybabel")), "compile", "-q", "-d",
-                        str(ROOT / "app/translations")], check=True)
+        subprocess.run([str(Path(sys.executable).with_name("pybabel")), "compile", "-d",
+                        str(ROOT / "app/translations")], check=True, capture_output=True)
 
 
 def pytest_collection_modifyitems(config, items):

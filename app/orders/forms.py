@@ -7,5 +7,5 @@ from ..shipping.models import CARRIERS
 
 
 class ShipForm(FlaskForm):
-    carrier = SelectField(_l("Carrier"), choices=[(c, c) for c in CARRIERS], validators=[DataRequired()])
+    carrier = SelectField(_l("Carrier"), choices=list(CARRIERS), validators=[DataRequired()])
     tracking_no = StringField(_l("Tracking number"), validators=[DataRequired(), Length(max=64)])

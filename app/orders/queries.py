@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 from ..auth.policy import ensure_can_view_order, visible_orders_clause
 from ..errors import NotFound
 from ..extensions import db
-from ..payments.models import Account, JournalEntry, JournalLine
+from ..payments.models import Account, JournalEntry, JournalLine, sum_fen
 from .models import Order
 
 REFUND_KINDS = ("refund",)
@@ -38,14 +38,14 @@ def money_for(order_ids):
     if not order_ids:
         return money
     sums = db.session.execute(
-        select(JournalEntry.order_id, JournalEntry.kind, func.sum(JournalEntry.amount_fen))
+        select(JournalEntry.order_id, JournalEntry.kind, sum_fen(JournalEntry.amount_fen))
         .where(JournalEntry.order_id.in_(order_ids)).group_by(JournalEntry.order_id, JournalEntry.kind))
     for oid, kind, amount in sums:
         key = {"pay": "paid_fen", "release": "released_fen"}.get(kind, "refunded_fen" if kind in REFUND_KINDS else None)
         if key:
             money[oid][key] += amount
     escrow = db.session.execute(
-        select(Account.order_id, func.sum(JournalLine.amount_fen))
+        select(Account.order_id, sum_fen(JournalLine.amount_fen))
         .join(JournalLine, JournalLine.account_id == Account.id)
         .where(Account.kind == "escrow", Account.order_id.in_(order_ids)).group_by(Account.order_id))
     for oid, amount in escrow:

@@ -4,8 +4,15 @@ Account codes (DOMAIN.md): buyer:<user>:funding, escrow:<order>, seller:<shop>:b
 seller:<shop>:deposit, seller:<shop>:funding (the shop's bank, source of its deposit),
 platform:guarantee, platform:capital (source of the guarantee fund),
 platform:receivable:<shop>."""
+from sqlalchemy import BigInteger, cast, func
+
 from ..extensions import db
 from ..timeutil import utcnow
+
+def sum_fen(column):
+    """SUM as an integer on every database (PostgreSQL sums bigint to numeric)."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
 
 # Accounts that must never go below zero.
 NON_NEGATIVE_KINDS = ("escrow", "seller_balance", "seller_deposit", "platform_guarantee")

@@ -4,7 +4,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Invalid
 from ..extensions import db
-from .models import NON_NEGATIVE_KINDS, Account, JournalEntry, JournalLine
+from .models import NON_NEGATIVE_KINDS, Account, JournalEntry, JournalLine, sum_fen
 
 
 def escrow_code(order_id):
@@ -56,7 +56,7 @@ def ensure_account(code):
 
 def balance(code):
     return db.session.execute(
-        select(func.coalesce(func.sum(JournalLine.amount_fen), 0))
+        select(sum_fen(JournalLine.amount_fen))
         .join(Account, Account.id == JournalLine.account_id).where(Account.code == code)
     ).scalar_one()
 

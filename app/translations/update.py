@@ -15,7 +15,7 @@ def main():
     pybabel = str(Path(sys.executable).with_name("pybabel"))
     subprocess.run([pybabel, "extract", "-F", str(HERE / "babel.cfg"), "-k", "_l", "--no-location",
                     "--ignore-dirs=.venv migrations tests bench", "-o", str(pot), "."], cwd=ROOT, check=True)
-    for lang in ("zh_CN",):
+    for lang in ("zh_Hans_CN",):  # Babel names zh_CN this way
         po = HERE / lang / "LC_MESSAGES" / "messages.po"
         cmd = "update" if po.exists() else "init"
         subprocess.run([pybabel, cmd, "-i", str(pot), "-d", str(HERE), "-l", lang, "--no-wrap"], check=True)

@@ -1,0 +1,129 @@
+import pytest
+
+from app.extensions import db
+from app.orders.models import Order
+
+from ..factories import make_order, make_user
+
+
+def test_login_page_is_chinese_by_default_and_lists_demo_logins(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "登录" in html and "演示账号" in html and "buyer1" in html and "tiaojie-demo" in html
+
+
+def test_buyer_logs_in_and_sees_their_orders_in_chinese_with_yuan_amounts(client, ctx, login_as):
+    order, buyer, _ = make_order(state="paid", price_fen=12_34)
+    other, _, _ = make_order(state="paid")
+    login_as(buyer)
+    html = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "我的订单" in html and order.number in html and other.number not in html
+    assert "¥12.34" in html and "待发货" in html
+
+
+def test_language_switch_shows_english(client, ctx, login_as):
+    _, buyer, _ = make_order(state="paid")
+    login_as(buyer)
+    html = client.get("/lang/en?next=/orders", follow_redirects=True).get_data(as_text=True)
+    assert "My orders" in html and "Paid, awaiting shipment" in html
+
+
+def test_times_are_shown_in_shanghai_time(client, ctx, login_as):
+    from datetime import datetime
+    order, buyer, _ = make_order(state="created", now=datetime(2026, 11, 24, 16, 30))
+    login_as(buyer)
+    assert "2026-11-25 00:30" in client.get(f"/orders/{order.id}").get_data(as_text=True)
+
+
+def test_wrong_password_shows_a_message_in_place(client, ctx):
+    buyer = make_user("buyer")
+    response = client.post("/login", data={"username": buyer.username, "password": "wrong"})
+    assert response.status_code == 401 and "用户名或密码错误" in response.get_data(as_text=True)
+    response = client.post("/login", data={"username": "", "password": ""})
+    assert response.status_code == 200 and "login" in response.request.path
+
+
+def test_order_detail_shows_items_money_shipping_and_ledger(client, ctx, login_as):
+    order, buyer, _ = make_order(state="shipped", price_fen=9_900)
+    login_as(buyer)
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert order.items[0].title in html and "SF100200300" in html
+    assert f"escrow:{order.id}" in html and "付款进入担保" in html and "确认收货" in html
+
+
+def test_seller_ships_from_the_order_page(client, ctx, login_as):
+    order, _, seller = make_order(state="paid")
+    login_as(seller)
+    assert "运单号" in client.get(f"/orders/{order.id}").get_data(as_text=True)
+    response = client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "ZTO", "tracking_no": "ZT778899"},
+                           follow_redirects=True)
+    assert "已完成：发货" in response.get_data(as_text=True)
+    assert db.session.get(Order, order.id).status == "shipped"
+
+
+def test_ship_form_without_tracking_number_shows_message_and_writes_nothing(client, ctx, login_as):
+    order, _, seller = make_order(state="paid")
+    login_as(seller)
+    html = client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "ZTO"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "请检查表单" in html
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "paid"
+
+
+def test_action_not_allowed_now_shows_a_message(client, ctx, login_as):
+    order, buyer, _ = make_order(state="paid")
+    login_as(buyer)
+    response = client.post(f"/orders/{order.id}/actions/confirm_receipt", headers={"Referer": f"/orders/{order.id}"},
+                           follow_redirects=True)
+    assert response.status_code == 200 and "not available" in response.get_data(as_text=True)
+    assert db.session.get(Order, order.id).status == "paid"
+
+
+@pytest.mark.parametrize("role,path,status", [
+    (None, "/orders", 302), (None, "/shop/orders", 302),
+    ("buyer", "/orders", 200), ("buyer", "/shop/orders", 403),
+    ("seller", "/shop/orders", 200), ("seller", "/orders", 403),
+    ("mediator", "/orders", 403), ("mediator", "/shop/orders", 403),
+    ("admin", "/orders", 200),
+])
+def test_list_pages_access_matrix(client, ctx, login_as, role, path, status):
+    if role:
+        login_as(make_user(role))
+    assert client.get(path).status_code == status
+
+
+@pytest.mark.parametrize("role", ["buyer", "seller", "mediator"])
+def test_another_partys_order_page_and_actions_are_404(client, ctx, login_as, role):
+    order, _, _ = make_order(state="paid")
+    login_as(make_user(role))
+    expected = 403 if role == "mediator" else 404
+    assert client.get(f"/orders/{order.id}").status_code == expected
+    assert client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "ZTO", "tracking_no": "1"}).status_code == expected
+    assert db.session.get(Order, order.id).status == "paid"
+
+
+def test_admin_sees_any_order(client, ctx, login_as):
+    order, _, _ = make_order(state="paid")
+    login_as(make_user("admin"))
+    assert client.get(f"/orders/{order.id}").status_code == 200
+    assert client.get("/orders/424242").status_code == 404
+
+
+def test_logout_needs_post_and_ends_the_session(client, ctx, login_as):
+    login_as(make_user("buyer"))
+    assert client.get("/logout").status_code == 405
+    client.post("/logout")
+    assert client.get("/orders").status_code == 302
+
+
+def test_forms_require_a_csrf_token_when_enabled(app, ctx):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        buyer = make_user("buyer")
+        client = app.test_client()
+        response = client.post("/login", data={"username": buyer.username, "password": "secret-pass"},
+                               follow_redirects=True)
+        assert "表单已过期" in response.get_data(as_text=True)
+        assert client.get("/orders").status_code == 302  # still not logged in
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
