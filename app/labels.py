@@ -22,6 +22,10 @@ LABELS = {
         "pay": _l("Payment into escrow"), "release": _l("Escrow released to seller"), "refund": _l("Refund"),
         "deposit": _l("Shop deposit"), "fund": _l("Guarantee fund"),
     },
+    "carrier": {
+        "sf": _l("SF Express"), "zto": _l("ZTO Express"), "yto": _l("YTO Express"), "sto": _l("STO Express"),
+        "yunda": _l("Yunda Express"), "jd": _l("JD Logistics"), "ems": _l("China Post EMS"),
+    },
     "shipment_status": {"in_transit": _l("In transit"), "signed": _l("Signed for")},
     "direction": {"forward": _l("To buyer"), "return": _l("Return"), "replacement": _l("Replacement")},
     "action": {

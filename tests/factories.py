@@ -48,6 +48,6 @@ def make_order(buyer=None, seller=None, state="paid", price_fen=10_000, quantity
     order = create_order(buyer=buyer, items=[(product, quantity)], address="杭州市", now=now)
     actors = {"pay": buyer, "ship": seller, "deliver": None, "confirm_receipt": buyer}
     for step in STEPS[state]:
-        data = {"carrier": "SF Express", "tracking_no": "SF100200300"} if step == "ship" else None
+        data = {"carrier": "sf", "tracking_no": "SF100200300"} if step == "ship" else None
         perform_order_action(order.id, step, actor=actors[step], data=data, now=now)
     return db.session.get(type(order), order.id), buyer, seller

@@ -8,7 +8,7 @@ from ..errors import ActionNotAvailable, Invalid, NotFound
 from ..extensions import db
 from ..payments.services import balance, buyer_funding_code, escrow_code, seller_code, transfer
 from ..rules import get_rules
-from ..shipping.models import Shipment
+from ..shipping.models import CARRIERS, Shipment
 from ..timeutil import utcnow
 from workflows import ActionNotAllowed
 from workflows.order import PHASE
@@ -40,7 +40,7 @@ def create_order(*, buyer, items, address="", now=None):
 
 def _pay(order, actor, data, now, rules):
     transfer(buyer_funding_code(order.buyer_id), escrow_code(order.id), order.total_fen,
-             f"order:{order.id}:pay", kind="pay", order_id=order.id, memo="buyer pays into escrow")
+             f"order:{order.id}:pay", kind="pay", order_id=order.id, memo="buyer pays into escrow", at=now)
     order.paid_at = now
     order.ship_by = now + timedelta(hours=max(i.ship_within_hours for i in order.items))
 
@@ -48,8 +48,10 @@ def _pay(order, actor, data, now, rules):
 def _ship(order, actor, data, now, rules):
     carrier, tracking = (data.get("carrier") or "").strip(), (data.get("tracking_no") or "").strip()
     errors = {k: "required" for k, v in (("carrier", carrier), ("tracking_no", tracking)) if not v}
+    if carrier and carrier not in CARRIERS:
+        errors["carrier"] = f"one of {', '.join(CARRIERS)}"
     if errors:
-        raise Invalid("Carrier and tracking number are required", errors)
+        raise Invalid("A known carrier and a tracking number are required", errors)
     db.session.add(Shipment(order=order, direction="forward", carrier=carrier[:32], tracking_no=tracking[:64],
                             shipped_at=now))
     order.shipped_at = now
@@ -68,7 +70,7 @@ def _complete(order, actor, data, now, rules):
     if held:
         transfer(escrow_code(order.id), seller_code(order.shop_id, "balance"), held,
                  f"order:{order.id}:release", kind="release", order_id=order.id,
-                 memo="escrow released to seller on receipt")
+                 memo="escrow released to seller on receipt", at=now)
     order.completed_at, order.auto_confirm_at = now, None
 
 
@@ -77,7 +79,7 @@ def _close(order, actor, data, now, rules):
     if held:
         transfer(escrow_code(order.id), buyer_funding_code(order.buyer_id), held,
                  f"order:{order.id}:close-refund", kind="refund", order_id=order.id,
-                 memo="order closed before shipping: full refund")
+                 memo="order closed before shipping: full refund", at=now)
     order.closed_at, order.auto_confirm_at = now, None
 
 

@@ -2,7 +2,7 @@ from ..extensions import db
 from ..timeutil import utcnow
 
 DIRECTIONS = ("forward", "return", "replacement")
-CARRIERS = ("SF Express", "ZTO", "YTO", "STO", "Yunda", "JD Logistics", "EMS")
+CARRIERS = ("sf", "zto", "yto", "sto", "yunda", "jd", "ems")  # labels in app/labels.py
 
 
 class Shipment(db.Model):

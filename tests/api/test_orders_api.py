@@ -29,7 +29,7 @@ def test_order_detail_has_the_contract_fields(client, ctx):
     assert {"id", "number", "status", "buyer_id", "shop_id", "items", "total_fen", "paid_fen", "refunded_fen",
             "refundable_fen", "escrow_fen", "shipments", "open_case_id", "created_at"} <= set(body)
     assert (body["status"], body["total_fen"], body["paid_fen"], body["escrow_fen"]) == ("shipped", 5_000, 5_000, 5_000)
-    assert body["items"][0]["quantity"] == 2 and body["shipments"][0]["carrier"] == "SF Express"
+    assert body["items"][0]["quantity"] == 2 and body["shipments"][0]["carrier"] == "sf"
     assert body["created_at"].endswith("+00:00")
     assert client.get(f"/api/v1/orders/{order.id}", headers=token_for(client, seller)).status_code == 200
 

@@ -35,7 +35,7 @@ def test_shipping_sets_the_auto_confirm_deadline_ten_days_out(ctx):
     now = datetime(2026, 11, 1, 8, 0)
     order, _, _ = make_order(state="shipped", now=now)
     assert order.auto_confirm_at == now + timedelta(days=10)
-    assert (order.shipments[0].carrier, order.shipments[0].tracking_no) == ("SF Express", "SF100200300")
+    assert (order.shipments[0].carrier, order.shipments[0].tracking_no) == ("sf", "SF100200300")
 
 
 def test_action_in_wrong_state_names_the_allowed_ones_and_changes_nothing(ctx):
@@ -59,13 +59,13 @@ def test_seller_of_another_shop_cannot_ship(ctx):
     order, _, _ = make_order(state="paid")
     with pytest.raises(NotFound):
         perform_order_action(order.id, "ship", actor=make_user("seller"),
-                             data={"carrier": "ZTO", "tracking_no": "1"})
+                             data={"carrier": "zto", "tracking_no": "1"})
 
 
 def test_shipping_without_tracking_number_is_invalid_and_rolls_back(ctx):
     order, _, seller = make_order(state="paid")
     with pytest.raises(Invalid) as err:
-        perform_order_action(order.id, "ship", actor=seller, data={"carrier": "ZTO", "tracking_no": "  "})
+        perform_order_action(order.id, "ship", actor=seller, data={"carrier": "zto", "tracking_no": "  "})
     assert err.value.details == {"tracking_no": "required"}
     order = db.session.get(Order, order.id)
     assert order.status == "paid" and order.shipments == []
@@ -90,3 +90,18 @@ def test_order_snapshot_keeps_the_price_at_order_time(ctx):
     order = db.session.get(Order, order.id)
     assert (order.items[0].unit_price_fen, order.total_fen) == (3_000, 3_000)
     assert order.items[0].title != "改过的标题"
+
+
+def test_unknown_carrier_is_invalid(ctx):
+    order, _, seller = make_order(state="paid")
+    with pytest.raises(Invalid) as err:
+        perform_order_action(order.id, "ship", actor=seller, data={"carrier": "pigeon", "tracking_no": "1"})
+    assert "carrier" in err.value.details
+
+
+def test_ledger_entries_carry_the_time_of_the_action(ctx):
+    from datetime import datetime
+    from app.orders.queries import ledger_for
+    now = datetime(2026, 10, 1, 9, 0)
+    order, _, _ = make_order(state="paid", now=now)
+    assert [e.created_at for e in ledger_for(order.id)] == [now]

@@ -46,7 +46,7 @@ class LedgerMachine(RuleBasedStateMachine):
         before = (db.session.get(Order, order_id).status, self._entries())
         try:
             perform_order_action(order_id, action, actor=user,
-                                 data={"carrier": "EMS", "tracking_no": "E1"} if action == "ship" else None)
+                                 data={"carrier": "ems", "tracking_no": "E1"} if action == "ship" else None)
         except (ActionNotAvailable, NotFound, Invalid):
             db.session.expire_all()
             assert (db.session.get(Order, order_id).status, self._entries()) == before

@@ -54,7 +54,7 @@ def test_seller_ships_from_the_order_page(client, ctx, login_as):
     order, _, seller = make_order(state="paid")
     login_as(seller)
     assert "运单号" in client.get(f"/orders/{order.id}").get_data(as_text=True)
-    response = client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "ZTO", "tracking_no": "ZT778899"},
+    response = client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "zto", "tracking_no": "ZT778899"},
                            follow_redirects=True)
     assert "已完成：发货" in response.get_data(as_text=True)
     assert db.session.get(Order, order.id).status == "shipped"
@@ -63,7 +63,7 @@ def test_seller_ships_from_the_order_page(client, ctx, login_as):
 def test_ship_form_without_tracking_number_shows_message_and_writes_nothing(client, ctx, login_as):
     order, _, seller = make_order(state="paid")
     login_as(seller)
-    html = client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "ZTO"},
+    html = client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "zto"},
                        follow_redirects=True).get_data(as_text=True)
     assert "请检查表单" in html
     db.session.expire_all()
@@ -98,7 +98,7 @@ def test_another_partys_order_page_and_actions_are_404(client, ctx, login_as, ro
     login_as(make_user(role))
     expected = 403 if role == "mediator" else 404
     assert client.get(f"/orders/{order.id}").status_code == expected
-    assert client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "ZTO", "tracking_no": "1"}).status_code == expected
+    assert client.post(f"/orders/{order.id}/actions/ship", data={"carrier": "zto", "tracking_no": "1"}).status_code == expected
     assert db.session.get(Order, order.id).status == "paid"
 
 
