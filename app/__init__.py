@@ -47,8 +47,10 @@ def create_app(config_name=None, **overrides):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 
+    from .deadlines.cli import deadlines_cli
     from .demo.cli import demo_cli
     app.cli.add_command(demo_cli)
+    app.cli.add_command(deadlines_cli)
     from .web import register_template_helpers
     register_template_helpers(app)
     register_error_handlers(app)

@@ -4,3 +4,4 @@ from .catalog.models import Product, Shop  # noqa: F401
 from .orders.models import Order, OrderItem  # noqa: F401
 from .payments.models import Account, JournalEntry, JournalLine  # noqa: F401
 from .shipping.models import Shipment  # noqa: F401
+from .cases.models import Case, CaseEvent, CaseMessage  # noqa: F401

@@ -45,15 +45,15 @@ class Phase:
 
     def available_actions(self, model, role, rules, data=None):
         """[(trigger, fields)] this role may fire now, in table order, without duplicates."""
-        seen = {}
+        seen, data = {}, {**(data or {}), "_role": role}
         for tr in self.candidates(model, role):
-            if tr.trigger not in seen and tr.passes(model, data or {}, rules):
+            if tr.trigger not in seen and tr.passes(model, data, rules):
                 seen[tr.trigger] = tr.fields
         return list(seen.items())
 
     def fire(self, model, trigger, role, rules, data=None):
         """Fire `trigger` as `role`; returns the (from, to) states or raises ActionNotAllowed."""
-        data = data or {}
+        data = {**(data or {}), "_role": role}
         before = self.state_of(model)
         if not any(tr.passes(model, data, rules) for tr in self.candidates(model, role, trigger)):
             allowed = [name for name, _ in self.available_actions(model, role, rules, data)]
@@ -71,7 +71,8 @@ class Phase:
         if self.spec.deadline_choice is not None and rule is not None:
             rule = self.spec.deadline_choice(model, spec, rules)
         due = now + timedelta(hours=rules[rule]) if rule else None
-        return due, (spec.on_timeout if rule else None), spec.waiting_for
+        waiting = spec.waiting_for(model) if callable(spec.waiting_for) else spec.waiting_for
+        return due, (spec.on_timeout if rule else None), waiting
 
     def is_terminal(self, state):
         return self.states[state].terminal

@@ -37,6 +37,7 @@ SPEC = PhaseSpec(
         t("auto_confirm", ("shipped", "delivered"), "completed", "system", guards=(not_frozen,)),
         t("close", "created", "closed", ("buyer", "seller", "system")),
         t("close", "paid", "closed", "seller", guards=(not_frozen,)),
+        t("refund_close", ("paid", "shipped", "delivered", "completed"), "closed", "system"),  # fully refunded
     ),
 )
 

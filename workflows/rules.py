@@ -9,7 +9,46 @@ DEFAULTS = MappingProxyType({
     "default_ship_within_hours": 48,        # promised ship time (发货承诺)
     "order_auto_confirm_hours": 10 * 24,    # receipt auto-confirmed 10 days after shipping
     "after_sales_window_hours": 15 * 24,    # after-sales requests on completed orders
+    # negotiation (售后申请): how long each party has before the system acts
+    "requested_unshipped_hours": 48,        # seller silent, order not shipped → auto agree
+    "requested_shipped_hours": 5 * 24,      # seller silent, order shipped → auto agree
+    "buyer_reply_hours": 7 * 24,            # countered / refused: buyer silent → request closes
+    "awaiting_return_hours": 7 * 24,        # buyer never ships the return → request closes
+    "return_in_transit_hours": 10 * 24,     # seller never confirms the return → auto agree
+    "replacement_due_hours": 3 * 24,        # seller never ships the replacement → refund instead
+    "replacement_in_transit_hours": 10 * 24,  # buyer silent → replacement confirmed
+    # complaint (投诉)
+    "complaint_response_hours": 3 * 24,     # seller's time to respond with evidence
+    # mediation (平台介入)
+    "mediation_queue_hours": 24,            # unassigned → auto-assigned to the least busy mediator
+    "mediation_action_hours": 24,           # assigned, no step → flagged overdue
+    "evidence_period_hours": 3 * 24,        # evidence period (extendable once)
+    "mediation_review_hours": 3 * 24,       # under review, no proposal → flagged overdue
+    # resolution (解决方案 + 确认)
+    "confirmation_hours": 3 * 24,           # parties' time to confirm; silence = acceptance
+    "ruling_hours": 3 * 24,                 # after a rejection, mediator's time to rule
+    # execution (执行)
+    "execution_retry_hours": 1,             # a pending execution step is retried by the sweeper
+    "seller_refund_hours": 48,              # seller pays a refund whose money was released
+    # limits
+    "max_modifications": 3,                 # times a buyer may modify a refused/countered request
+    "max_open_cases_per_order": 1,
+    "max_cases_per_order": 5,
+    "no_reason_return_hours": 7 * 24,       # 7天无理由: counted from delivery (or shipping)
+    # the reason codes each after-sales kind accepts (API.md lists the codes)
+    "reasons": MappingProxyType({
+        "refund_only": ("not_received", "not_as_described", "quality", "damaged", "wrong_item",
+                        "missing_parts", "late_shipment", "other"),
+        "return_refund": ("not_as_described", "quality", "damaged", "wrong_item", "missing_parts",
+                          "no_reason_7d", "other"),
+        "exchange": ("not_as_described", "quality", "damaged", "wrong_item", "missing_parts", "other"),
+        "compensation": ("late_shipment", "not_as_described", "quality", "damaged", "missing_parts", "other"),
+    }),
 })
+
+COMPLAINT_TYPES = ("not_shipped", "broken_promise", "not_as_described", "quality", "off_platform_payment",
+                   "abuse", "listing_violation")
+REMEDIES = ("full_refund", "partial_refund", "return_refund", "exchange", "compensation", "dismiss")
 
 
 class Rules:

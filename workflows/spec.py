@@ -7,7 +7,7 @@ from typing import Callable
 @dataclass(frozen=True)
 class StateSpec:
     name: str
-    waiting_for: str | None = None     # buyer / seller / mediator / system; None when terminal
+    waiting_for: str | Callable | None = None  # buyer/seller/mediator/system, or f(model); None when terminal
     deadline: str | None = None        # name of a rules-table entry (hours), or None
     on_timeout: str | None = None      # trigger the system fires when the deadline passes
     terminal: bool = False

@@ -41,7 +41,59 @@ def order_role(user, order):
 
 
 def can_view_order(user, order):
-    return order is not None and order_role(user, order) is not None
+    if order is None:
+        return False
+    if order_role(user, order) is not None:
+        return True
+    # a mediator sees the orders of the cases they may see
+    return user.role == "mediator" and any(can_view_case(user, case) for case in order_cases(order))
+
+
+def order_cases(order):
+    from ..cases.models import Case
+    from ..extensions import db
+    from sqlalchemy import select
+    return db.session.execute(select(Case).where(Case.order_id == order.id)).scalars().all()
+
+
+def case_role(user, case):
+    """The part `user` plays in `case` (buyer / seller / mediator / admin / system) or None."""
+    if user is None:
+        return "system"
+    if user.role == "buyer" and case.buyer_id == user.id:
+        return "buyer"
+    if user.role == "seller" and case.shop_id == user.shop_id:
+        return "seller"
+    if user.role == "mediator" and (case.mediator_id == user.id or
+                                    (case.mediator_id is None and case.phase == "mediation")):
+        return "mediator"
+    if user.role == "admin":
+        return "admin"
+    return None
+
+
+def can_view_case(user, case):
+    return case is not None and case_role(user, case) is not None
+
+
+def ensure_can_view_case(user, case):
+    if not can_view_case(user, case):
+        raise NotFound("Case not found")
+    return case
+
+
+def visible_cases_clause(user, Case):
+    """WHERE clause for the cases `user` may see: own, own shop's, the queue + assigned, or all."""
+    from sqlalchemy import and_, or_
+    if user.role == "buyer":
+        return Case.buyer_id == user.id
+    if user.role == "seller":
+        return Case.shop_id == user.shop_id
+    if user.role == "mediator":
+        return or_(Case.mediator_id == user.id, and_(Case.mediator_id.is_(None), Case.phase == "mediation"))
+    if user.role == "admin":
+        return true()
+    return false()
 
 
 def ensure_can_view_order(user, order):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from ..db_tx import transaction
 from ..errors import NotAuthenticated, RateLimited
@@ -51,7 +52,8 @@ def issue_token(user, *, now=None):
 
 def user_for_token(token, *, now=None):
     now = now or utcnow()
-    row = db.session.execute(select(ApiToken).filter_by(token_hash=_hash(token))).scalar_one_or_none()
+    row = db.session.execute(select(ApiToken).filter_by(token_hash=_hash(token))
+                             .options(joinedload(ApiToken.user))).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         return None
     return row.user

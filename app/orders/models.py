@@ -22,6 +22,7 @@ class Order(db.Model):
     closed_at = db.Column(db.DateTime)
     auto_confirm_at = db.Column(db.DateTime, index=True)  # fired by the deadline sweeper
     is_frozen = db.Column(db.Boolean, nullable=False, default=False)  # an open case holds it
+    frozen_at = db.Column(db.DateTime)  # auto-confirmation resumes later by the frozen time
     version = db.Column(db.Integer, nullable=False, default=1)
 
     __table_args__ = (

@@ -103,6 +103,12 @@ def perform_order_action(order_id, trigger, *, actor, data=None, now=None):
     return order
 
 
+def apply_order_timeout(order, now, rules):
+    """The sweeper's receipt auto-confirmation, inside its batch transaction."""
+    PHASE.fire(order, "auto_confirm", "system", rules)
+    _complete(order, None, {}, now, rules)
+
+
 def order_actions(order, user):
     """[(trigger, fields)] the user may fire on the order now (for pages and the API)."""
     role = order_role(user, order)

@@ -1,8 +1,9 @@
+from workflows.fields import CARRIERS  # noqa: F401  (labels in app/labels.py)
+
 from ..extensions import db
 from ..timeutil import utcnow
 
 DIRECTIONS = ("forward", "return", "replacement")
-CARRIERS = ("sf", "zto", "yto", "sto", "yunda", "jd", "ems")  # labels in app/labels.py
 
 
 class Shipment(db.Model):

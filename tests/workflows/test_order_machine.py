@@ -50,11 +50,13 @@ def test_open_case_freezes_receipt_confirmation():
         PHASE.fire(order, "auto_confirm", "system", RULES)
 
 
-def test_terminal_states_offer_nothing():
+def test_terminal_states_offer_nothing_but_a_refund_close_after_completion():
     for status in ("completed", "closed"):
         assert PHASE.is_terminal(status)
-        for role in ("buyer", "seller", "system"):
+        for role in ("buyer", "seller"):
             assert PHASE.available_actions(FakeOrder(status), role, RULES) == []
+    assert PHASE.available_actions(FakeOrder("closed"), "system", RULES) == []
+    assert PHASE.available_actions(FakeOrder("completed"), "system", RULES) == [("refund_close", ())]
 
 
 def test_shipped_state_waits_for_buyer_with_auto_confirm_deadline():

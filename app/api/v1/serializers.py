@@ -23,3 +23,55 @@ def order_json(order, money, open_case_id=None):
         "delivered_at": isoformat(order.delivered_at), "completed_at": isoformat(order.completed_at),
         "closed_at": isoformat(order.closed_at), "auto_confirm_at": isoformat(order.auto_confirm_at),
     }
+
+
+def entry_json(entry):
+    return {"id": entry.id, "kind": entry.kind, "amount_fen": entry.amount_fen, "memo": entry.memo,
+            "created_at": isoformat(entry.created_at),
+            "lines": [{"account": line.account.code, "amount_fen": line.amount_fen} for line in entry.lines]}
+
+
+def remedy_json(case):
+    if case.remedy_type is None:
+        return None
+    return {"type": case.remedy_type, "amount_fen": case.remedy_amount_fen, "findings": case.findings,
+            "rule": case.rule_applied, "decided_by": case.decided_by_id, "final": case.remedy_final}
+
+
+def execution_json(case, entries):
+    """The case's execution step: the remedy being carried out and the ledger entries it made."""
+    if case.remedy_type is None or case.phase not in ("execution", "closed") or not (
+            case.phase == "execution" or case.state == "resolved"):
+        return []
+    state = {"pending": "pending", "awaiting_seller_payment": "in_progress"}.get(case.state, "done")
+    return [{"id": case.id, "kind": case.remedy_type, "state": state, "amount_fen": case.remedy_amount_fen,
+             "ledger_entries": [entry_json(e) for e in entries]}]
+
+
+def case_json(case, actions, entries):
+    return {
+        "id": case.id, "number": case.number, "kind": case.kind, "reason": case.reason,
+        "complaint_type": case.complaint_type, "description": case.description,
+        "phase": case.phase, "state": case.state, "amount_fen": case.amount_fen, "offer_fen": case.offer_fen,
+        "order_id": case.order_id, "listing_id": case.listing_id, "buyer_id": case.buyer_id,
+        "shop_id": case.shop_id, "mediator_id": case.mediator_id,
+        "due_at": isoformat(case.due_at), "on_timeout": case.on_timeout, "waiting_for": case.waiting_for,
+        "available_actions": [{"name": name, "fields": list(fields)} for name, fields in actions],
+        "remedy": remedy_json(case), "executions": execution_json(case, entries),
+        "buyer_accepted_at": isoformat(case.buyer_accepted_at),
+        "seller_accepted_at": isoformat(case.seller_accepted_at),
+        "created_at": isoformat(case.created_at), "updated_at": isoformat(case.updated_at),
+        "closed_at": isoformat(case.closed_at),
+    }
+
+
+def event_json(event):
+    return {"id": event.id, "seq": event.seq, "actor_id": event.actor_id, "actor_role": event.actor_role,
+            "trigger": event.trigger, "from_phase": event.from_phase, "from_state": event.from_state,
+            "to_phase": event.to_phase, "to_state": event.to_state, "payload": event.payload,
+            "created_at": isoformat(event.created_at), "prev_hash": event.prev_hash, "hash": event.hash}
+
+
+def message_json(message):
+    return {"id": message.id, "author_id": message.author_id, "author_role": message.author_role,
+            "body": message.body, "event_id": message.event_id, "created_at": isoformat(message.created_at)}

@@ -1,0 +1,85 @@
+from flask import g, request
+
+from ...cases.audit import verify_chain
+from ...cases.models import PHASES
+from ...cases.queries import actions_for, case_ledger, cases_for, events_for, get_case, messages_for
+from ...cases.services import file_complaint, open_case, perform_action
+from ...errors import Invalid
+from . import bp, json_body, page_args, page_body, token_required
+from .serializers import case_json, event_json, message_json
+
+
+def _case_body(case):
+    return case_json(case, actions_for(case, g.api_user), case_ledger([case.id])[case.id])
+
+
+@bp.post("/orders/<int:order_id>/cases")
+@token_required
+def create_case(order_id):
+    data = json_body()
+    case = open_case(order_id, actor=g.api_user, kind=data.get("kind"), reason=data.get("reason"),
+                     amount_fen=data.get("amount_fen"), description=data.get("description") or "")
+    return _case_body(get_case(g.api_user, case.id)), 201
+
+
+@bp.post("/complaints")
+@token_required
+def create_complaint():
+    data = json_body()
+    case = file_complaint(actor=g.api_user, order_id=data.get("order_id"), listing_id=data.get("listing_id"),
+                          type=data.get("type"), description=data.get("description") or "")
+    return _case_body(get_case(g.api_user, case.id)), 201
+
+
+@bp.get("/cases")
+@token_required
+def list_cases():
+    page, per_page = page_args()
+    phase = request.args.get("phase") or None
+    if phase is not None and phase not in PHASES:
+        raise Invalid("Unknown phase", {"phase": f"one of {', '.join(PHASES)}"})
+    cases, total = cases_for(g.api_user, phase=phase, state=request.args.get("state") or None,
+                             page=page, per_page=per_page)
+    ledger = case_ledger([c.id for c in cases])
+    items = [case_json(c, actions_for(c, g.api_user), ledger[c.id]) for c in cases]
+    return page_body(items, page, per_page, total)
+
+
+@bp.get("/cases/<int:case_id>")
+@token_required
+def show_case(case_id):
+    return _case_body(get_case(g.api_user, case_id))
+
+
+@bp.post("/cases/<int:case_id>/actions/<name>")
+@token_required
+def case_action(case_id, name):
+    data = json_body() if request.get_data() else {}
+    get_case(g.api_user, case_id)
+    perform_action(case_id, name, actor=g.api_user, data=data)
+    return _case_body(get_case(g.api_user, case_id))
+
+
+@bp.get("/cases/<int:case_id>/events")
+@token_required
+def case_events(case_id):
+    case = get_case(g.api_user, case_id)
+    page, per_page = page_args()
+    events, total = events_for(case, page=page, per_page=per_page)
+    return page_body([event_json(e) for e in events], page, per_page, total)
+
+
+@bp.get("/cases/<int:case_id>/audit")
+@token_required
+def case_audit(case_id):
+    valid, count = verify_chain(get_case(g.api_user, case_id))
+    return {"valid": valid, "events": count}
+
+
+@bp.get("/cases/<int:case_id>/messages")
+@token_required
+def case_messages(case_id):
+    case = get_case(g.api_user, case_id)
+    page, per_page = page_args()
+    messages, total = messages_for(case, page=page, per_page=per_page)
+    return page_body([message_json(m) for m in messages], page, per_page, total)

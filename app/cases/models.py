@@ -1,0 +1,103 @@
+from ..extensions import db
+from ..timeutil import utcnow
+
+PHASES = ("negotiation", "complaint", "mediation", "resolution", "execution", "closed")
+KINDS = ("refund_only", "return_refund", "exchange", "compensation", "complaint")
+
+
+class Case(db.Model):
+    """The case aggregate: one dispute from request to execution."""
+    __tablename__ = "cases"
+    id = db.Column(db.Integer, primary_key=True)
+    number = db.Column(db.String(32), nullable=False, unique=True)
+    kind = db.Column(db.String(16), nullable=False)
+    reason = db.Column(db.String(32))                 # after-sales reason code
+    complaint_type = db.Column(db.String(32))         # set once the case is a complaint
+    description = db.Column(db.Text, nullable=False, default="")
+    phase = db.Column(db.String(16), nullable=False)
+    state = db.Column(db.String(32), nullable=False)
+    amount_fen = db.Column(db.BigInteger, nullable=False, default=0)   # requested
+    offer_fen = db.Column(db.BigInteger)                               # seller's counter-offer
+    order_id = db.Column(db.Integer, db.ForeignKey("orders.id"), index=True)
+    listing_id = db.Column(db.Integer, db.ForeignKey("products.id"))
+    buyer_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    shop_id = db.Column(db.Integer, db.ForeignKey("shops.id"), nullable=False, index=True)
+    mediator_id = db.Column(db.Integer, db.ForeignKey("users.id"), index=True)
+    modify_count = db.Column(db.Integer, nullable=False, default=0)
+    evidence_party = db.Column(db.String(8))
+    evidence_extended = db.Column(db.Boolean, nullable=False, default=False)
+    # remedy (decided in negotiation, proposed or ruled in mediation)
+    remedy_type = db.Column(db.String(16))
+    remedy_amount_fen = db.Column(db.BigInteger, nullable=False, default=0)
+    findings = db.Column(db.Text)
+    rule_applied = db.Column(db.String(200))
+    decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    remedy_final = db.Column(db.Boolean, nullable=False, default=False)
+    buyer_accepted_at = db.Column(db.DateTime)
+    seller_accepted_at = db.Column(db.DateTime)
+    # deadline: fired by the sweeper as the system actor
+    due_at = db.Column(db.DateTime)
+    on_timeout = db.Column(db.String(32))
+    waiting_for = db.Column(db.String(16))
+    overdue_count = db.Column(db.Integer, nullable=False, default=0)
+    audit_head = db.Column(db.String(64), nullable=False, default="")  # hash of the last event
+    event_count = db.Column(db.Integer, nullable=False, default=0)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    closed_at = db.Column(db.DateTime)
+    version = db.Column(db.Integer, nullable=False, default=1)
+
+    __table_args__ = (
+        db.CheckConstraint("amount_fen >= 0 AND remedy_amount_fen >= 0", name="amounts"),
+        db.CheckConstraint("phase IN ('negotiation', 'complaint', 'mediation', 'resolution', 'execution', 'closed')",
+                           name="phase"),
+        db.CheckConstraint("phase = 'closed' OR (due_at IS NOT NULL AND waiting_for IS NOT NULL)",
+                           name="open_case_has_deadline"),
+        db.Index("ix_cases_due", "due_at", postgresql_where=db.text("due_at IS NOT NULL"),
+                 sqlite_where=db.text("due_at IS NOT NULL")),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+    order = db.relationship("Order")
+    buyer = db.relationship("User", foreign_keys=[buyer_id])
+    mediator = db.relationship("User", foreign_keys=[mediator_id])
+    shop = db.relationship("Shop")
+
+    @property
+    def order_shipped(self):
+        return self.order is not None and self.order.shipped_at is not None
+
+
+class CaseEvent(db.Model):
+    """One state change; `hash` chains it to the case's previous event so tampering shows."""
+    __tablename__ = "case_events"
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False)
+    seq = db.Column(db.Integer, nullable=False)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    actor_role = db.Column(db.String(16), nullable=False)
+    trigger = db.Column(db.String(32), nullable=False)
+    from_phase = db.Column(db.String(16))
+    from_state = db.Column(db.String(32))
+    to_phase = db.Column(db.String(16), nullable=False)
+    to_state = db.Column(db.String(32), nullable=False)
+    payload = db.Column(db.JSON, nullable=False, default=dict)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    prev_hash = db.Column(db.String(64), nullable=False)
+    hash = db.Column(db.String(64), nullable=False)
+
+    __table_args__ = (db.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+
+class CaseMessage(db.Model):
+    """The case thread: buyer, seller, mediator and system messages; never edited or deleted."""
+    __tablename__ = "case_messages"
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    author_role = db.Column(db.String(16), nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    event_id = db.Column(db.Integer, db.ForeignKey("case_events.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    event = db.relationship("CaseEvent")

@@ -1,0 +1,68 @@
+"""Reads for case pages and the API."""
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from workflows.cases import available_actions
+
+from ..auth.policy import case_role, ensure_can_view_case, visible_cases_clause
+from ..errors import NotFound
+from ..extensions import db
+from ..payments.models import JournalEntry, JournalLine
+from ..rules import get_rules
+from .models import Case, CaseEvent, CaseMessage
+from .services import _prepare
+
+
+def get_case(user, case_id):
+    case = db.session.execute(select(Case).where(Case.id == case_id).options(joinedload(Case.order))
+                              ).scalar_one_or_none() if isinstance(case_id, int) else None
+    if case is None:
+        raise NotFound("Case not found")
+    return ensure_can_view_case(user, case)
+
+
+def cases_for(user, *, phase=None, state=None, page=1, per_page=20):
+    where = [visible_cases_clause(user, Case)]
+    if phase:
+        where.append(Case.phase == phase)
+    if state:
+        where.append(Case.state == state)
+    total = db.session.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
+    rows = db.session.execute(select(Case).where(*where).options(joinedload(Case.order))
+                              .order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return rows, total
+
+
+def actions_for(case, user):
+    """[(name, fields)] the user may fire on the case now."""
+    role = case_role(user, case)
+    if role in (None, "admin"):
+        return []
+    _prepare(case)
+    return available_actions(case, role, get_rules())
+
+
+def events_for(case, *, page=1, per_page=20):
+    total = case.event_count
+    rows = db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+                              .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return rows, total
+
+
+def messages_for(case, *, page=1, per_page=50):
+    total = db.session.execute(select(func.count()).select_from(CaseMessage)
+                               .where(CaseMessage.case_id == case.id)).scalar_one()
+    rows = db.session.execute(select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
+                              .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return rows, total
+
+
+def case_ledger(case_ids):
+    """{case_id: [JournalEntry]} with lines and accounts, two queries."""
+    out = {cid: [] for cid in case_ids}
+    if case_ids:
+        for entry in db.session.execute(
+                select(JournalEntry).where(JournalEntry.case_id.in_(case_ids)).order_by(JournalEntry.id)
+                .options(selectinload(JournalEntry.lines).joinedload(JournalLine.account))).scalars():
+            out[entry.case_id].append(entry)
+    return out

@@ -1,0 +1,406 @@
+"""Every case write. `perform_action` is the one entry point for pages, the API and the
+sweeper: lock the case, check the actor may fire the trigger now, run the transition,
+apply its effects, link to the next phase, set the next deadline, write the audit event
+and the system message — all in one transaction."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows import ActionNotAllowed
+from workflows import order as order_flow
+from workflows.cases import PHASES, available_actions, next_phase
+from workflows.fields import validate
+
+from ..auth.models import User
+from ..auth.policy import case_role, order_role
+from ..db_tx import after_commit, lock, transaction
+from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound
+from ..extensions import db
+from ..orders.models import Order
+from ..orders.queries import money_for
+from ..payments.services import balance, buyer_funding_code, escrow_code, receivable_code, seller_code, transfer
+from ..rules import get_rules
+from ..shipping.models import Shipment
+from ..timeutil import utcnow
+from .audit import append_event
+from .models import Case, CaseMessage
+
+AFTER_SALES_KINDS = ("refund_only", "return_refund", "exchange", "compensation")
+OPEN_ORDER_STATES = ("paid", "shipped", "delivered", "completed")
+
+
+# ---------------------------------------------------------------- opening a case
+
+def open_case(order_id, *, actor, kind, reason, amount_fen, description="", now=None):
+    """An after-sales request (售后申请) by the order's buyer; the case starts in negotiation."""
+    now, rules = now or utcnow(), get_rules()
+    clean, errors = validate(("amount_fen", "description"), {"amount_fen": amount_fen, "description": description})
+    if kind not in AFTER_SALES_KINDS:
+        errors["kind"] = f"must be one of: {', '.join(AFTER_SALES_KINDS)}"
+    elif reason not in rules["reasons"][kind]:
+        errors["reason"] = f"must be one of: {', '.join(rules['reasons'][kind])}"
+    if errors:
+        raise Invalid("Invalid after-sales request", errors)
+    with transaction():
+        order = lock(Order, order_id) if isinstance(order_id, int) else None
+        if order is None or order_role(actor, order) != "buyer":
+            raise NotFound("Order not found")
+        _check_order_accepts_request(order, kind, reason, clean["amount_fen"], rules, now)
+        case = _new_case(order=order, buyer_id=order.buyer_id, shop_id=order.shop_id, kind=kind, reason=reason,
+                         phase="negotiation", state="requested", amount_fen=clean["amount_fen"],
+                         description=clean.get("description", ""), now=now, rules=rules)
+        _start(case, actor, "open", {"kind": kind, "reason": reason, "amount_fen": clean["amount_fen"]}, now)
+    return case
+
+
+def file_complaint(*, actor, order_id=None, listing_id=None, type=None, description="", now=None):
+    """A complaint (投诉) that starts without negotiation (API.md POST /complaints)."""
+    now, rules = now or utcnow(), get_rules()
+    clean, errors = validate(("type", "description"), {"type": type, "description": description})
+    for name, value in (("order_id", order_id), ("listing_id", listing_id)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            errors[name] = "must be an integer or null"
+    if order_id is None and listing_id is None:
+        errors["order_id"] = "an order or a listing is required"
+    if errors:
+        raise Invalid("Invalid complaint", errors)
+    from ..catalog.models import Product
+    with transaction():
+        order = lock(Order, order_id) if order_id is not None else None
+        if order_id is not None and (order is None or order_role(actor, order) != "buyer"):
+            raise NotFound("Order not found")
+        listing = db.session.get(Product, listing_id) if listing_id is not None else None
+        if listing_id is not None and listing is None:
+            raise NotFound("Listing not found")
+        if order is not None and listing is not None and listing.shop_id != order.shop_id:
+            raise Invalid("The listing is not from this order's shop", {"listing_id": "other shop"})
+        if actor is None or actor.role != "buyer":
+            raise NotFound("Order not found")
+        if order is not None:
+            _check_case_limits(order, rules)
+        case = _new_case(order=order, listing_id=listing_id, buyer_id=actor.id,
+                         shop_id=order.shop_id if order else listing.shop_id, kind="complaint",
+                         complaint_type=clean["type"], phase="complaint", state="awaiting_response",
+                         amount_fen=0, description=clean.get("description", ""), now=now, rules=rules)
+        _start(case, actor, "file", {"type": clean["type"]}, now)
+    return case
+
+
+def _check_order_accepts_request(order, kind, reason, amount_fen, rules, now):
+    if order.status not in OPEN_ORDER_STATES:
+        raise Invalid("After-sales requests need a paid order", {"order_id": f"order is {order.status}"})
+    if order.status == "completed" and now - order.completed_at > timedelta(hours=rules["after_sales_window_hours"]):
+        raise Invalid("The after-sales window of this order has ended", {"order_id": "window ended"})
+    if order.status == "paid" and kind != "refund_only":
+        raise Invalid("An order not yet shipped can only be refunded", {"kind": "refund_only before shipping"})
+    if reason == "no_reason_7d":
+        received = order.delivered_at or order.shipped_at
+        promised = all("no_reason_7d" in item.service_promises for item in order.items)
+        if not promised or received is None or now - received > timedelta(hours=rules["no_reason_return_hours"]):
+            raise Invalid("7-day no-reason return does not apply to this order", {"reason": "not eligible"})
+    refundable = money_for([order.id])[order.id]["refundable_fen"]
+    if kind != "exchange" and not 0 < amount_fen <= refundable:
+        raise Invalid("The amount must be positive and at most what is refundable",
+                      {"amount_fen": f"between 1 and {refundable}"})
+    if kind == "exchange" and amount_fen > refundable:
+        raise Invalid("The amount is more than was paid", {"amount_fen": f"at most {refundable}"})
+    _check_case_limits(order, rules)
+
+
+def _check_case_limits(order, rules):
+    counts = db.session.execute(
+        select(func.count(), func.count().filter(Case.phase != "closed")).where(Case.order_id == order.id)).one()
+    if counts[1] >= rules["max_open_cases_per_order"]:
+        raise Conflict("This order already has an open case", {"order_id": "open case exists"})
+    if counts[0] >= rules["max_cases_per_order"]:
+        raise Invalid("This order has reached the limit of after-sales cases", {"order_id": "limit reached"})
+
+
+def _new_case(*, order, now, rules, **fields):
+    case = Case(order=order, created_at=now, updated_at=now, number=f"pending-{now.timestamp()}", **fields)
+    _set_deadline(case, rules, now)
+    db.session.add(case)
+    db.session.flush()
+    case.number = f"TJ{now:%Y%m%d}-{case.id:06d}"
+    if order is not None and not order.is_frozen:
+        order.is_frozen, order.frozen_at = True, now
+    return case
+
+
+def _start(case, actor, trigger, payload, now):
+    event = append_event(case, actor=actor, role=actor.role, trigger=trigger, before=(None, None),
+                         payload=payload, now=now)
+    _system_message(case, event, now)
+
+
+# ---------------------------------------------------------------- performing an action
+
+def perform_action(case_id, trigger, *, actor, data=None, now=None):
+    """Fire `trigger` on the case as `actor` (a User, or None for the system)."""
+    now, rules = now or utcnow(), get_rules()
+    try:
+        with transaction():
+            case = lock(Case, case_id) if isinstance(case_id, int) else None
+            role = case_role(actor, case) if case is not None else None
+            if role is None:
+                raise NotFound("Case not found")
+            apply_action(case, trigger, actor=actor, role=role, data=data or {}, now=now, rules=rules)
+    except StaleDataError:
+        raise Conflict("The case was changed by someone else; reload and try again") from None
+    return case
+
+
+def apply_action(case, trigger, *, actor, role, data, now, rules):
+    """The transition itself, inside the caller's transaction (the sweeper calls it directly)."""
+    phase = PHASES.get(case.phase)
+    spec = next((tr for tr in phase.spec.transitions if tr.trigger == trigger), None) if phase else None
+    if spec is None or role not in spec.roles:
+        raise ActionNotAvailable(f"'{trigger}' is not available to you now",
+                                 {"available_actions": _names(case, role, rules)})
+    clean, errors = validate(spec.fields, data)
+    if errors:
+        raise Invalid(f"Invalid fields for '{trigger}'", errors)
+    before = (case.phase, case.state)
+    _prepare(case)
+    try:
+        phase.fire(case, trigger, role, rules, clean)
+    except ActionNotAllowed:
+        raise ActionNotAvailable(f"'{trigger}' is not available in state '{case.state}'",
+                                 {"available_actions": _names(case, role, rules)}) from None
+    payload = {**clean, **(EFFECTS.get(trigger, _no_effect)(case, actor, clean, now, rules) or {})}
+    running_due = case.due_at
+    _set_deadline(case, rules, now)
+    if (case.phase, case.state) == before and trigger != "flag_overdue":
+        # a step that stays in its state keeps the running deadline (an extension adds to it)
+        extra = rules["evidence_period_hours"] if trigger == "extend_evidence" else 0
+        case.due_at = running_due + timedelta(hours=extra)
+    while (target := next_phase(case)) is not None:
+        case.phase, case.state = target
+        _enter(case, now, rules)
+        _set_deadline(case, rules, now)
+    case.updated_at = now
+    event = append_event(case, actor=actor, role=role, trigger=trigger, before=before, payload=payload, now=now)
+    _system_message(case, event, now)
+    db.session.flush()
+    return event
+
+
+def _names(case, role, rules):
+    _prepare(case)
+    return [name for name, _ in available_actions(case, role, rules)]
+
+
+def _prepare(case):
+    """Transient values the guards read."""
+    if case.phase == "execution" and case.order_id is not None:
+        case.escrow_fen = balance(escrow_code(case.order_id))
+    else:
+        case.escrow_fen = 0
+
+
+def _set_deadline(case, rules, now):
+    if case.phase == "closed":
+        case.due_at = case.on_timeout = case.waiting_for = None
+        return
+    case.due_at, case.on_timeout, case.waiting_for = PHASES[case.phase].deadline_for(case, rules, now)
+
+
+def _system_message(case, event, now):
+    arrow = f"{event.from_phase}/{event.from_state} → " if event.from_state else ""
+    db.session.add(CaseMessage(case_id=case.id, author_role="system", event=event,
+                               body=f"[{event.trigger}] {arrow}{case.phase}/{case.state}", created_at=now))
+
+
+# ---------------------------------------------------------------- effects of each trigger
+
+def _no_effect(case, actor, data, now, rules):
+    return None
+
+
+def _refundable(case):
+    return money_for([case.order_id])[case.order_id]["refundable_fen"] if case.order_id else 0
+
+
+def _counter_offer(case, actor, data, now, rules):
+    if not 0 < data["amount_fen"] < case.amount_fen:
+        raise Invalid("A counter-offer is less than the amount asked", {"amount_fen": f"between 1 and {case.amount_fen - 1}"})
+    case.offer_fen = data["amount_fen"]
+
+
+def _modify(case, actor, data, now, rules):
+    refundable = _refundable(case)
+    if not 0 < data["amount_fen"] <= refundable:
+        raise Invalid("The amount must be positive and at most what is refundable",
+                      {"amount_fen": f"between 1 and {refundable}"})
+    case.amount_fen, case.offer_fen, case.modify_count = data["amount_fen"], None, case.modify_count + 1
+
+
+def _escalate(case, actor, data, now, rules):
+    case.complaint_type = data["type"]
+    if data.get("description"):
+        case.description = (case.description + "\n\n" + data["description"]).strip()
+
+
+def _ship(direction):
+    def effect(case, actor, data, now, rules):
+        db.session.add(Shipment(order_id=case.order_id, direction=direction, carrier=data["carrier"],
+                                tracking_no=data["tracking_no"], shipped_at=now))
+    return effect
+
+
+def _signed(direction):
+    def effect(case, actor, data, now, rules):
+        for shipment in db.session.execute(select(Shipment).where(
+                Shipment.order_id == case.order_id, Shipment.direction == direction,
+                Shipment.status == "in_transit")).scalars():
+            shipment.status, shipment.signed_at = "signed", now
+        _agreement(case, actor, data, now, rules)
+    return effect
+
+
+def _agreement(case, actor, data, now, rules):
+    """Entering `agreed` in negotiation fixes the remedy handed to execution."""
+    if case.state != "agreed":
+        return
+    if case.kind == "exchange" and case.phase == "negotiation" and not getattr(case, "_replacement_failed", False):
+        remedy, amount = "exchange", 0
+    else:
+        amount = case.offer_fen if case.offer_fen is not None else case.amount_fen
+        remedy = {"return_refund": "return_refund", "compensation": "compensation"}.get(case.kind, "partial_refund")
+        if remedy == "partial_refund" and amount == _refundable(case):
+            remedy = "full_refund"
+    _set_remedy(case, remedy, amount, None, None, actor, final=False)
+
+
+def _fail_replacement(case, actor, data, now, rules):
+    case._replacement_failed = True
+    _agreement(case, actor, data, now, rules)
+
+
+def _set_remedy(case, remedy, amount, findings, rule, actor, final):
+    case.remedy_type, case.remedy_amount_fen = remedy, amount
+    case.findings, case.rule_applied, case.remedy_final = findings, rule, final
+    case.decided_by_id = actor.id if actor is not None else None
+
+
+def _decide(final):
+    def effect(case, actor, data, now, rules):
+        remedy, refundable = data["remedy"], _refundable(case)
+        amount = {"full_refund": refundable, "dismiss": 0, "exchange": 0}.get(remedy, data.get("amount_fen", 0))
+        if remedy in ("partial_refund", "return_refund", "compensation") and not 0 < amount <= refundable:
+            raise Invalid("The amount must be positive and at most what is refundable",
+                          {"amount_fen": f"between 1 and {refundable}"})
+        _set_remedy(case, remedy, amount, data["findings"], data["rule"], actor, final)
+        case.buyer_accepted_at = case.seller_accepted_at = None
+    return effect
+
+
+def _assign(case, actor, data, now, rules):
+    case.mediator_id = actor.id
+
+
+def _auto_assign(case, actor, data, now, rules):
+    load = (select(User.id, func.count(Case.id).label("n"))
+            .outerjoin(Case, (Case.mediator_id == User.id) & (Case.phase != "closed"))
+            .where(User.role == "mediator", User.is_active_flag.is_(True))
+            .group_by(User.id).order_by("n", User.id).limit(1))
+    row = db.session.execute(load).first()
+    if row is None:
+        raise Invalid("No mediator is available", {"mediator": "none active"})
+    case.mediator_id = row.id
+    return {"mediator_id": row.id}
+
+
+def _request_evidence(case, actor, data, now, rules):
+    case.evidence_party = data["party"]
+
+
+def _extend_evidence(case, actor, data, now, rules):
+    case.evidence_extended = True
+
+
+def _accept_proposal(case, actor, data, now, rules):
+    if actor.role == "buyer":
+        case.buyer_accepted_at = now
+    else:
+        case.seller_accepted_at = now
+
+
+def _accept_by_silence(case, actor, data, now, rules):
+    silent = [p for p in ("buyer", "seller") if getattr(case, f"{p}_accepted_at") is None]
+    for party in silent:
+        setattr(case, f"{party}_accepted_at", now)
+    return {"accepted_by_silence": silent}
+
+
+def _flag_overdue(case, actor, data, now, rules):
+    case.overdue_count += 1
+    return {"overdue_count": case.overdue_count}
+
+
+def _execute(case, actor, data, now, rules):
+    if case.state == "done":  # escrow still holds the money
+        _refund_to_buyer(case, escrow_code(case.order_id), "refund", now)
+
+
+def _pay_refund(case, actor, data, now, rules):
+    _refund_to_buyer(case, seller_code(case.shop_id, "balance"), "seller_refund", now)
+
+
+def _advance(case, actor, data, now, rules):
+    """先行垫付: the platform pays the buyer and books a receivable against the shop."""
+    _refund_to_buyer(case, "platform:guarantee", "advance", now)
+    transfer(seller_code(case.shop_id, "payable"), receivable_code(case.shop_id), case.remedy_amount_fen,
+             f"case:{case.id}:receivable", kind="receivable", order_id=case.order_id, case_id=case.id, at=now,
+             memo="platform advance to be recovered from the shop")
+
+
+def _refund_to_buyer(case, source, kind, now):
+    if case.remedy_amount_fen:
+        transfer(source, buyer_funding_code(case.buyer_id), case.remedy_amount_fen, f"case:{case.id}:{kind}",
+                 kind=kind, order_id=case.order_id, case_id=case.id, at=now, memo=f"{case.number} {case.remedy_type}")
+
+
+def _enter(case, now, rules):
+    """Side effects of entering a phase's first state (or closing)."""
+    if case.phase == "execution":
+        case_id = case.id
+        after_commit(lambda: _run_execution(case_id))
+    if case.phase == "closed":
+        case.closed_at = now
+        _release_order(case, now)
+
+
+def _run_execution(case_id):
+    """Inline execution after the commit (the embedded default); the sweeper retries it."""
+    try:
+        perform_action(case_id, "execute", actor=None)
+    except (ActionNotAvailable, Conflict, Invalid):
+        pass  # already executed, or retried by the sweeper at the pending deadline
+
+
+def _release_order(case, now):
+    order = case.order
+    if order is None:
+        return
+    money = money_for([order.id])[order.id]
+    if money["paid_fen"] and money["refundable_fen"] == 0 and order.status != "closed":
+        order_flow.PHASE.fire(order, "refund_close", "system", rules=get_rules())
+        order.closed_at, order.auto_confirm_at = now, None
+    if order.is_frozen:
+        if order.auto_confirm_at is not None and order.frozen_at is not None:
+            order.auto_confirm_at += now - order.frozen_at
+        order.is_frozen, order.frozen_at = False, None
+
+
+EFFECTS = {
+    "agree": _agreement, "accept_offer": _agreement, "confirm_replacement": _signed("replacement"),
+    "confirm_received": _signed("return"), "fail_replacement": _fail_replacement,
+    "counter_offer": _counter_offer, "modify": _modify, "escalate": _escalate,
+    "ship_return": _ship("return"), "ship_replacement": _ship("replacement"),
+    "assign": _assign, "auto_assign": _auto_assign, "request_evidence": _request_evidence,
+    "extend_evidence": _extend_evidence, "propose": _decide(final=False), "rule": _decide(final=True),
+    "accept_proposal": _accept_proposal, "accept_by_silence": _accept_by_silence, "flag_overdue": _flag_overdue,
+    "execute": _execute, "pay_refund": _pay_refund, "advance": _advance,
+}

@@ -1,0 +1,32 @@
+import time
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from ..timeutil import as_utc
+from .services import sweep
+
+deadlines_cli = AppGroup("deadlines", help="The deadline sweeper.")
+
+
+@deadlines_cli.command("run")
+@click.option("--at", "at", help="Sweep as if it were this ISO time (e.g. 2026-12-01T00:00:00+08:00).")
+@click.option("--loop", is_flag=True, help="Keep sweeping every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, help="Seconds between sweeps with --loop.")
+@click.option("--batch-size", default=200, show_default=True)
+def run_command(at, loop, interval, batch_size):
+    """Fire every overdue deadline as the system actor."""
+    try:
+        now = as_utc(datetime.fromisoformat(at)) if at else None
+    except ValueError:
+        raise click.BadParameter("not an ISO 8601 time", param_hint="--at") from None
+    while True:
+        result = sweep(now, batch_size=batch_size)
+        click.echo(f"fired {result.fired} case deadlines, {result.failed} failed (retried later), "
+                   f"auto-confirmed {result.orders_confirmed} orders")
+        for number, trigger, message in result.errors:
+            click.echo(f"  {number}: {trigger} failed: {message}")
+        if not loop:
+            break
+        time.sleep(interval)

@@ -1,0 +1,49 @@
+"""The fields each action takes: type, whether required, allowed values, maximum length.
+
+`validate(fields, data)` returns (clean values, {field: problem}); services call it before
+firing a trigger, and `available_actions` lists the field names for clients."""
+from .rules import COMPLAINT_TYPES, REMEDIES
+
+CARRIERS = ("sf", "zto", "yto", "sto", "yunda", "jd", "ems")
+
+FIELDS = {
+    # name: (type, required, choices, max length)
+    "amount_fen": (int, True, None, None),
+    "note": (str, False, None, 1000),
+    "reason": (str, True, None, 1000),
+    "type": (str, True, COMPLAINT_TYPES, None),
+    "description": (str, False, None, 5000),
+    "carrier": (str, True, CARRIERS, None),
+    "tracking_no": (str, True, None, 64),
+    "statement": (str, True, None, 5000),
+    "party": (str, True, ("buyer", "seller", "both"), None),
+    "remedy": (str, True, REMEDIES, None),
+    "findings": (str, True, None, 5000),
+    "rule": (str, True, None, 200),
+}
+
+
+def validate(names, data):
+    clean, errors = {}, {}
+    for name in names:
+        kind, required, choices, max_len = FIELDS[name]
+        value = data.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value in (None, ""):
+            if required:
+                errors[name] = "required"
+            continue
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            errors[name] = "must be an integer"
+        elif kind is str and not isinstance(value, str):
+            errors[name] = "must be a string"
+        elif choices and value not in choices:
+            errors[name] = f"must be one of: {', '.join(choices)}"
+        elif max_len and len(value) > max_len:
+            errors[name] = f"at most {max_len} characters"
+        elif kind is int and value < 0:
+            errors[name] = "must not be negative"
+        else:
+            clean[name] = value
+    return clean, errors

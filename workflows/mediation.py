@@ -1,0 +1,53 @@
+"""Phase 3 — platform mediation (平台介入调解).
+
+| state           | who acts | moves                                                              |
+|-----------------|----------|--------------------------------------------------------------------|
+| queued          | mediator | assign → assigned (the mediator takes it)                          |
+| assigned        | mediator | request_evidence → evidence_period · start_review → under_review   |
+| evidence_period | parties  | mediator: extend_evidence (once) · start_review → under_review     |
+| under_review    | mediator | propose → proposed (→ resolution) · request_evidence → evidence_period |
+| any open state  | buyer    | withdraw → withdrawn                                               |
+
+Timeouts: an unassigned case is auto-assigned to the least busy mediator; an evidence
+period closes into review; a mediator who lets a deadline pass is flagged overdue
+(`flag_overdue`, a system message and a new deadline) — the system never decides for them."""
+from .engine import Phase
+from .spec import PhaseSpec, StateSpec, t
+
+OPEN = ("queued", "assigned", "evidence_period", "under_review")
+
+
+def evidence_not_extended(case, data, rules):
+    return not case.evidence_extended
+
+
+def evidence_waits_for(case):
+    return case.evidence_party if case.evidence_party in ("buyer", "seller") else "system"
+
+
+SPEC = PhaseSpec(
+    name="mediation",
+    initial="queued",
+    states=(
+        StateSpec("queued", "mediator", "mediation_queue_hours", "auto_assign"),
+        StateSpec("assigned", "mediator", "mediation_action_hours", "flag_overdue"),
+        StateSpec("evidence_period", evidence_waits_for, "evidence_period_hours", "close_evidence"),
+        StateSpec("under_review", "mediator", "mediation_review_hours", "flag_overdue"),
+        StateSpec("proposed", terminal=True),  # → resolution
+        StateSpec("withdrawn", terminal=True),
+    ),
+    transitions=(
+        t("assign", "queued", "assigned", "mediator"),
+        t("auto_assign", "queued", "assigned", "system"),
+        t("request_evidence", ("assigned", "under_review"), "evidence_period", "mediator", fields=("party", "note")),
+        t("extend_evidence", "evidence_period", "evidence_period", "mediator", fields=("note",),
+          guards=(evidence_not_extended,)),
+        t("close_evidence", "evidence_period", "under_review", "system"),
+        t("start_review", ("assigned", "evidence_period"), "under_review", "mediator"),
+        t("propose", "under_review", "proposed", "mediator", fields=("remedy", "amount_fen", "findings", "rule")),
+        t("flag_overdue", ("assigned", "under_review"), "=", "system"),
+        t("withdraw", OPEN, "withdrawn", "buyer"),
+    ),
+)
+
+PHASE = Phase(SPEC)
