@@ -42,8 +42,9 @@ def create_app(config_name=None, **overrides):
 
     from .auth.routes import bp as auth_bp
     from .orders.routes import bp as orders_bp
+    from .rulebook.routes import bp as rulebook_bp
     from .api.v1 import bp as api_bp
-    for bp in (auth_bp, orders_bp, api_bp):
+    for bp in (auth_bp, orders_bp, rulebook_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 
@@ -51,6 +52,8 @@ def create_app(config_name=None, **overrides):
     from .demo.cli import demo_cli
     app.cli.add_command(demo_cli)
     app.cli.add_command(deadlines_cli)
+    from .rulebook.cli import workflows_cli
+    app.cli.add_command(workflows_cli)
     from .web import register_template_helpers
     register_template_helpers(app)
     register_error_handlers(app)

@@ -26,6 +26,11 @@ LABELS = {
         "sf": _l("SF Express"), "zto": _l("ZTO Express"), "yto": _l("YTO Express"), "sto": _l("STO Express"),
         "yunda": _l("Yunda Express"), "jd": _l("JD Logistics"), "ems": _l("China Post EMS"),
     },
+    "phase": {
+        "order": _l("Order"), "negotiation": _l("Negotiation"), "complaint": _l("Complaint"),
+        "mediation": _l("Platform mediation"), "resolution": _l("Resolution"), "execution": _l("Execution"),
+        "closed": _l("Closed"),
+    },
     "shipment_status": {"in_transit": _l("In transit"), "signed": _l("Signed for")},
     "direction": {"forward": _l("To buyer"), "return": _l("Return"), "replacement": _l("Replacement")},
     "action": {
