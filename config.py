@@ -29,6 +29,11 @@ class Config:
     API_TOKEN_TTL_HOURS = _env("API_TOKEN_TTL_HOURS", 24, int)
     LOGIN_MAX_FAILURES = _env("LOGIN_MAX_FAILURES", 5, int)
     LOGIN_FAILURE_WINDOW_MINUTES = _env("LOGIN_FAILURE_WINDOW_MINUTES", 15, int)
+    EVIDENCE_STORE_URL = _env("EVIDENCE_STORE_URL", f"file://{INSTANCE_DIR / 'evidence'}")
+    EVIDENCE_MAX_BYTES = _env("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, int)
+    EVIDENCE_MAX_IMAGE_PIXELS = _env("EVIDENCE_MAX_IMAGE_PIXELS", 40_000_000, int)
+    MAX_CONTENT_LENGTH = EVIDENCE_MAX_BYTES + 1024 * 1024  # any request body; uploads are also checked while streaming
+    MESSAGE_MAX_CHARS = 5000
     SHOW_DEMO_LOGINS = False
     TESTING = False
     DEBUG = False

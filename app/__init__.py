@@ -43,8 +43,9 @@ def create_app(config_name=None, **overrides):
     from .auth.routes import bp as auth_bp
     from .orders.routes import bp as orders_bp
     from .rulebook.routes import bp as rulebook_bp
+    from .cases.routes import bp as cases_bp
     from .api.v1 import bp as api_bp
-    for bp in (auth_bp, orders_bp, rulebook_bp, api_bp):
+    for bp in (auth_bp, orders_bp, cases_bp, rulebook_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 
@@ -54,6 +55,8 @@ def create_app(config_name=None, **overrides):
     app.cli.add_command(deadlines_cli)
     from .rulebook.cli import workflows_cli
     app.cli.add_command(workflows_cli)
+    from .evidence.cli import evidence_cli
+    app.cli.add_command(evidence_cli)
     from .web import register_template_helpers
     register_template_helpers(app)
     register_error_handlers(app)

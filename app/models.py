@@ -5,3 +5,5 @@ from .orders.models import Order, OrderItem  # noqa: F401
 from .payments.models import Account, JournalEntry, JournalLine  # noqa: F401
 from .shipping.models import Shipment  # noqa: F401
 from .cases.models import Case, CaseEvent, CaseMessage  # noqa: F401
+from .chat.models import OrderMessage, case_message_evidence  # noqa: F401
+from .evidence.models import Evidence  # noqa: F401

@@ -45,13 +45,14 @@ def database_url(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    os.environ["TIAOJIE_INSTANCE"] = str(tmp_path_factory.mktemp("instance"))
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["TIAOJIE_INSTANCE"] = str(instance)
     from flask_migrate import upgrade
 
     from app import create_app
     from app.extensions import db
 
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, EVIDENCE_STORE_URL=f"file://{instance}/evidence")
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:

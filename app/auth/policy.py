@@ -5,7 +5,7 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import false, true
 
-from ..errors import NotFound
+from ..errors import Forbidden, NotFound
 
 SYSTEM = None  # the `system` actor (deadlines, execution): services receive actor=None
 
@@ -80,6 +80,21 @@ def ensure_can_view_case(user, case):
     if not can_view_case(user, case):
         raise NotFound("Case not found")
     return case
+
+
+def contributor_role(user, case):
+    """buyer / seller / mediator when `user` may see and add evidence and messages on `case`, else None."""
+    role = case_role(user, case) if user is not None else None
+    return role if role in ("buyer", "seller", "mediator") else None
+
+
+def ensure_contributor(user, case):
+    role = contributor_role(user, case)
+    if role is None:
+        if can_view_case(user, case):  # an admin reads, but does not take part
+            raise Forbidden("Only the parties and the mediator take part in a case")
+        raise NotFound("Case not found")
+    return role
 
 
 def visible_cases_clause(user, Case):

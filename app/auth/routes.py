@@ -19,7 +19,8 @@ def load_user(user_id):
 
 
 def home_for(user):
-    return url_for("orders.shop_orders") if user.role == "seller" else url_for("orders.my_orders")
+    return {"seller": url_for("orders.shop_orders"), "mediator": url_for("cases.index")}.get(
+        user.role, url_for("orders.my_orders"))
 
 
 @bp.route("/")

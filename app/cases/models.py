@@ -101,3 +101,5 @@ class CaseMessage(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     event = db.relationship("CaseEvent")
+    author = db.relationship("User")
+    attachments = db.relationship("Evidence", secondary="case_message_evidence", order_by="Evidence.id")

@@ -53,6 +53,7 @@ def messages_for(case, *, page=1, per_page=50):
     total = db.session.execute(select(func.count()).select_from(CaseMessage)
                                .where(CaseMessage.case_id == case.id)).scalar_one()
     rows = db.session.execute(select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)
+                              .options(selectinload(CaseMessage.attachments), joinedload(CaseMessage.author))
                               .limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return rows, total
 
@@ -66,3 +67,15 @@ def case_ledger(case_ids):
                 .options(selectinload(JournalEntry.lines).joinedload(JournalLine.account))).scalars():
             out[entry.case_id].append(entry)
     return out
+
+
+def open_cases_for(order_ids):
+    """{order_id: id of its open case} for the given orders, one query."""
+    if not order_ids:
+        return {}
+    return dict(db.session.execute(select(Case.order_id, Case.id).where(
+        Case.order_id.in_(order_ids), Case.phase != "closed")).all())
+
+
+def cases_of_order(order_id):
+    return db.session.execute(select(Case).where(Case.order_id == order_id).order_by(Case.id)).scalars().all()

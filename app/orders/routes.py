@@ -5,6 +5,10 @@ from flask_wtf import FlaskForm
 
 from ..auth.policy import role_required
 from ..labels import label
+from ..cases.forms import MessageForm
+from ..cases.queries import cases_of_order
+from ..cases.routes import open_case_form
+from ..chat.queries import order_messages
 from .forms import ShipForm
 from .models import ORDER_STATUSES
 from .queries import get_order, ledger_for, money_for, orders_for
@@ -36,12 +40,16 @@ def shop_orders():
 
 
 @bp.route("/orders/<int:order_id>")
-@role_required("buyer", "seller", "admin")
+@role_required("buyer", "seller", "mediator", "admin")
 def detail(order_id):
     order = get_order(current_user, order_id)
+    cases = cases_of_order(order.id)
     return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
                            entries=ledger_for(order.id), actions=order_actions(order, current_user),
-                           ship_form=ShipForm(), form=FlaskForm())
+                           ship_form=ShipForm(), form=FlaskForm(), cases=cases,
+                           open_case=next((c for c in cases if c.phase != "closed"), None),
+                           case_form=open_case_form(order) if current_user.role == "buyer" else None,
+                           chat=order_messages(order.id, per_page=500)[0], chat_form=MessageForm(prefix="chat"))
 
 
 @bp.route("/orders/<int:order_id>/actions/<trigger>", methods=["POST"])

@@ -74,4 +74,17 @@ def event_json(event):
 
 def message_json(message):
     return {"id": message.id, "author_id": message.author_id, "author_role": message.author_role,
-            "body": message.body, "event_id": message.event_id, "created_at": isoformat(message.created_at)}
+            "body": message.body, "event_id": message.event_id, "created_at": isoformat(message.created_at),
+            "evidence_ids": [e.id for e in message.attachments]}
+
+
+def evidence_json(evidence):
+    return {"id": evidence.id, "case_id": evidence.case_id, "uploader_id": evidence.uploader_id,
+            "uploader_role": evidence.uploader_role, "kind": evidence.kind, "description": evidence.description,
+            "sha256": evidence.sha256, "size": evidence.size, "mime": evidence.mime, "filename": evidence.filename,
+            "has_thumbnail": evidence.thumb_sha256 is not None, "created_at": isoformat(evidence.created_at)}
+
+
+def order_message_json(message):
+    return {"id": message.id, "order_id": message.order_id, "author_id": message.author_id,
+            "author_role": message.author_role, "body": message.body, "created_at": isoformat(message.created_at)}

@@ -1,0 +1,332 @@
+"""GET /api/v1/openapi.json — an OpenAPI 3.1 description of this API, built from the code.
+
+Every enum is read from the rule tables and models (workflows, app.cases, app.orders), so the
+document follows the code when a state, trigger, reason or status is added. tests/api/
+test_openapi.py checks it against the url_map and runs Schemathesis over it."""
+from workflows.cases import CLOSED_STATES
+from workflows.cases import PHASES as CASE_PHASES
+from workflows.fields import FIELDS
+from workflows.rules import COMPLAINT_TYPES, REMEDIES
+
+from ...auth.models import ROLES
+from ...cases.models import KINDS, PHASES
+from ...cases.services import AFTER_SALES_KINDS
+from ...orders.models import ORDER_STATUSES
+from ...rules import get_rules
+from ...shipping.models import DIRECTIONS
+from . import bp
+
+OPENAPI_VERSION = "3.1.0"
+MAX_PER_PAGE = 100  # page_args() in __init__.py
+PARTIES = ("buyer", "seller", "mediator", "system")  # waiting_for
+EXECUTION_STATES = ("pending", "in_progress", "done")  # serializers.execution_json
+SHIPMENT_STATUSES = ("in_transit", "signed")  # app.shipping.models check constraint
+
+
+def _unique(values):
+    return list(dict.fromkeys(values))
+
+
+def action_names():
+    """Every trigger of the case workflows that a person (not only the system) may fire."""
+    return _unique(tr.trigger for phase in CASE_PHASES.values() for tr in phase.spec.transitions
+                   if any(role != "system" for role in tr.roles))
+
+
+def case_states():
+    return _unique([s.name for phase in CASE_PHASES.values() for s in phase.spec.states] + list(CLOSED_STATES))
+
+
+def timeout_triggers():
+    return _unique(s.on_timeout for phase in CASE_PHASES.values() for s in phase.spec.states if s.on_timeout)
+
+
+def reason_codes(rules):
+    return _unique(code for codes in rules["reasons"].values() for code in codes)
+
+
+# ---------------------------------------------------------------- schema helpers
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def integer(minimum=None, maximum=None):
+    schema = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def nullable_integer():
+    return {"type": ["integer", "null"]}
+
+
+def string(enum=None, max_length=None, nullable=False):
+    schema = {"type": ["string", "null"] if nullable else "string"}
+    if enum is not None:
+        schema["enum"] = list(enum) + ([None] if nullable else [])
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def datetime_(nullable=False):
+    return {"type": ["string", "null"] if nullable else "string", "format": "date-time"}
+
+
+def obj(properties, required=None, closed=True):
+    """An object; response shapes list every key (required) and no others."""
+    schema = {"type": "object", "properties": properties,
+              "required": list(properties) if required is None else list(required)}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def page_of(item):
+    return obj({"items": {"type": "array", "items": ref(item)}, "page": integer(1),
+                "per_page": integer(1, MAX_PER_PAGE), "total": integer(0)})
+
+
+def field_schema(name):
+    """The JSON schema of one action field of workflows/fields.py."""
+    kind, _required, choices, max_length = FIELDS[name]
+    return integer(0) if kind is int else string(choices, max_length)
+
+
+# ---------------------------------------------------------------- responses and parameters
+
+def json_content(schema):
+    return {"application/json": {"schema": schema}}
+
+
+ERROR_TEXT = {
+    400: "Malformed request: the body is not a JSON object",
+    401: "Not authenticated: a valid bearer token is required",
+    404: "Not found, or not visible to this user",
+    409: "The action is not available in the case's current state (details.available_actions), "
+         "or a concurrent change won",
+    413: "Upload too large",
+    415: "Upload type not accepted",
+    422: "Invalid field values (details per field)",
+    429: "Too many failed logins; try again later",
+}
+
+
+def responses(ok_status, ok_description, ok_schema, *errors):
+    out = {str(ok_status): {"description": ok_description}}
+    if ok_schema is not None:
+        out[str(ok_status)]["content"] = json_content(ok_schema)
+    for status in errors:
+        out[str(status)] = {"description": ERROR_TEXT[status], "content": json_content(ref("Error"))}
+    return out
+
+
+def path_id(name, what):
+    return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id",
+            "schema": integer(1)}
+
+
+PAGING = [
+    {"name": "page", "in": "query", "required": False, "schema": {**integer(1), "default": 1}},
+    {"name": "per_page", "in": "query", "required": False,
+     "schema": {**integer(1, MAX_PER_PAGE), "default": 20}},
+]
+
+
+def operation(operation_id, summary, responses_, *, parameters=None, body=None, body_required=True,
+              secured=True, tags=()):
+    op = {"operationId": operation_id, "summary": summary, "tags": list(tags), "responses": responses_}
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = {"required": body_required, "content": json_content(body)}
+    if not secured:
+        op["security"] = []
+    return op
+
+
+# ---------------------------------------------------------------- the document
+
+def components(rules):
+    roles = list(ROLES) + ["system"]
+    actions = action_names()
+    action_fields = {n: field_schema(n) for n in FIELDS}
+    schemas = {
+        "Error": obj({"error": obj({"code": string(), "message": string(), "details": {"type": "object"}})}),
+        "OrderItem": obj({
+            "product_id": integer(1), "title": string(), "category": string(),
+            "unit_price_fen": integer(0), "quantity": integer(1), "ship_within_hours": integer(0),
+            "service_promises": {"type": "array", "items": string()}}),
+        "Shipment": obj({
+            "id": integer(1), "direction": string(DIRECTIONS), "carrier": string(), "tracking_no": string(),
+            "status": string(SHIPMENT_STATUSES), "shipped_at": datetime_(), "signed_at": datetime_(True)}),
+        "Order": obj({
+            "id": integer(1), "number": string(), "status": string(ORDER_STATUSES),
+            "buyer_id": integer(1), "shop_id": integer(1),
+            "items": {"type": "array", "items": ref("OrderItem")},
+            "total_fen": integer(0), "paid_fen": integer(0), "refunded_fen": integer(0),
+            "released_fen": integer(0), "escrow_fen": integer(0), "refundable_fen": integer(0),
+            "shipments": {"type": "array", "items": ref("Shipment")},
+            "open_case_id": nullable_integer(), "is_frozen": {"type": "boolean"},
+            "created_at": datetime_(), "paid_at": datetime_(True), "ship_by": datetime_(True),
+            "shipped_at": datetime_(True), "delivered_at": datetime_(True), "completed_at": datetime_(True),
+            "closed_at": datetime_(True), "auto_confirm_at": datetime_(True)}),
+        "AvailableAction": obj({
+            "name": string(actions),
+            "fields": {"type": "array", "items": string(list(FIELDS))}}),
+        "Remedy": obj({
+            "type": string(REMEDIES), "amount_fen": integer(0), "findings": string(nullable=True),
+            "rule": string(nullable=True), "decided_by": nullable_integer(), "final": {"type": "boolean"}}),
+        "LedgerLine": obj({"account": string(), "amount_fen": integer()}),
+        "LedgerEntry": obj({
+            "id": integer(1), "kind": string(), "amount_fen": integer(1), "memo": string(),
+            "created_at": datetime_(), "lines": {"type": "array", "items": ref("LedgerLine")}}),
+        "Execution": obj({
+            "id": integer(1), "kind": string(REMEDIES), "state": string(EXECUTION_STATES),
+            "amount_fen": integer(0), "ledger_entries": {"type": "array", "items": ref("LedgerEntry")}}),
+        "Case": obj({
+            "id": integer(1), "number": string(), "kind": string(KINDS),
+            "reason": string(reason_codes(rules), nullable=True),
+            "complaint_type": string(COMPLAINT_TYPES, nullable=True), "description": string(),
+            "phase": string(PHASES), "state": string(case_states()),
+            "amount_fen": integer(0), "offer_fen": nullable_integer(),
+            "order_id": nullable_integer(), "listing_id": nullable_integer(),
+            "buyer_id": integer(1), "shop_id": integer(1), "mediator_id": nullable_integer(),
+            "due_at": datetime_(True), "on_timeout": string(timeout_triggers(), nullable=True),
+            "waiting_for": string(PARTIES, nullable=True),
+            "available_actions": {"type": "array", "items": ref("AvailableAction")},
+            "remedy": {"oneOf": [ref("Remedy"), {"type": "null"}]},
+            "executions": {"type": "array", "items": ref("Execution")},
+            "buyer_accepted_at": datetime_(True), "seller_accepted_at": datetime_(True),
+            "created_at": datetime_(), "updated_at": datetime_(), "closed_at": datetime_(True)}),
+        "Event": obj({
+            "id": integer(1), "seq": integer(1), "actor_id": nullable_integer(), "actor_role": string(roles),
+            "trigger": string(), "from_phase": string(PHASES, nullable=True),
+            "from_state": string(case_states(), nullable=True), "to_phase": string(PHASES),
+            "to_state": string(case_states()), "payload": {"type": "object"}, "created_at": datetime_(),
+            "prev_hash": string(), "hash": string()}),
+        "Message": obj({
+            "id": integer(1), "author_id": nullable_integer(), "author_role": string(roles), "body": string(),
+            "event_id": nullable_integer(), "created_at": datetime_()}),
+        "Audit": obj({"valid": {"type": "boolean"}, "events": integer(0)}),
+        "Token": obj({"token": string(), "user": obj({"id": integer(1), "username": string(),
+                                                      "role": string(ROLES)})}),
+        "Credentials": obj({"username": {"type": "string", "minLength": 1},
+                            "password": {"type": "string", "minLength": 1}}, closed=False),
+        "NewCase": obj({
+            "kind": string(AFTER_SALES_KINDS), "reason": string(reason_codes(rules)),
+            "amount_fen": integer(0), "description": string(max_length=FIELDS["description"][3])},
+            required=("kind", "reason", "amount_fen"), closed=False),
+        "NewComplaint": obj({
+            "order_id": nullable_integer(), "listing_id": nullable_integer(), "type": string(COMPLAINT_TYPES),
+            "description": string(max_length=FIELDS["description"][3])},
+            required=("type",), closed=False),
+        "ActionFields": obj(action_fields, required=(), closed=False),
+        "OrderPage": page_of("Order"),
+        "CasePage": page_of("Case"),
+        "EventPage": page_of("Event"),
+        "MessagePage": page_of("Message"),
+    }
+    return {"schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "A token from POST /auth/token"}}}
+
+
+def paths(rules):
+    order_id, case_id = path_id("order_id", "order"), path_id("case_id", "case")
+    return {
+        "/auth/token": {
+            "post": operation(
+                "createToken", "Exchange a username and password for a bearer token",
+                responses(200, "A new bearer token", ref("Token"), 400, 401, 422, 429),
+                body=ref("Credentials"), secured=False, tags=["auth"]),
+            "delete": operation(
+                "revokeToken", "Revoke the bearer token of this request",
+                responses(204, "Revoked", None, 401), tags=["auth"]),
+        },
+        "/orders": {
+            "get": operation(
+                "listOrders", "The caller's orders (buyer) or shop orders (seller), newest first",
+                responses(200, "A page of orders", ref("OrderPage"), 401, 422),
+                parameters=[*PAGING, {"name": "status", "in": "query", "required": False,
+                                      "schema": string(ORDER_STATUSES)}], tags=["orders"]),
+        },
+        "/orders/{order_id}": {
+            "get": operation("getOrder", "One order", responses(200, "The order", ref("Order"), 401, 404),
+                             parameters=[order_id], tags=["orders"]),
+        },
+        "/orders/{order_id}/cases": {
+            "post": operation(
+                "openCase", "An after-sales request (售后申请) by the order's buyer; starts in negotiation",
+                responses(201, "The new case", ref("Case"), 400, 401, 404, 409, 422),
+                parameters=[order_id], body=ref("NewCase"), tags=["cases"]),
+        },
+        "/complaints": {
+            "post": operation(
+                "fileComplaint", "A complaint (投诉) by a buyer; the case starts in the complaint phase",
+                responses(201, "The new case", ref("Case"), 400, 401, 404, 409, 422),
+                body=ref("NewComplaint"), tags=["cases"]),
+        },
+        "/cases": {
+            "get": operation(
+                "listCases", "The cases the caller may see, newest first",
+                responses(200, "A page of cases", ref("CasePage"), 401, 422),
+                parameters=[{"name": "phase", "in": "query", "required": False, "schema": string(PHASES)},
+                            {"name": "state", "in": "query", "required": False, "schema": string(case_states())},
+                            *PAGING], tags=["cases"]),
+        },
+        "/cases/{case_id}": {
+            "get": operation("getCase", "One case with the actions this caller may take now",
+                             responses(200, "The case", ref("Case"), 401, 404),
+                             parameters=[case_id], tags=["cases"]),
+        },
+        "/cases/{case_id}/actions/{name}": {
+            "post": operation(
+                "performAction", "Fire a workflow action on the case as the caller",
+                responses(200, "The case after the action", ref("Case"), 400, 401, 404, 409, 422),
+                parameters=[case_id, {"name": "name", "in": "path", "required": True,
+                                      "description": "A workflow trigger (see available_actions)",
+                                      "schema": string(action_names())}],
+                body=ref("ActionFields"), body_required=False, tags=["cases"]),
+        },
+        "/cases/{case_id}/events": {
+            "get": operation("listCaseEvents", "The case's audit trail, oldest first",
+                             responses(200, "A page of events", ref("EventPage"), 401, 404, 422),
+                             parameters=[case_id, *PAGING], tags=["cases"]),
+        },
+        "/cases/{case_id}/audit": {
+            "get": operation("verifyCaseAudit", "Verify the case's hash-chained audit trail",
+                             responses(200, "The verification", ref("Audit"), 401, 404),
+                             parameters=[case_id], tags=["cases"]),
+        },
+        "/cases/{case_id}/messages": {
+            "get": operation("listCaseMessages", "The case thread, oldest first",
+                             responses(200, "A page of messages", ref("MessagePage"), 401, 404, 422),
+                             parameters=[case_id, *PAGING], tags=["cases"]),
+        },
+    }
+
+
+def document():
+    rules = get_rules()
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": "Tiaojie (调解) API", "version": "1",
+                 "description": "Dispute and after-sales cases. Money is integer fen; times are ISO 8601 "
+                                "with offset. Every error is {\"error\": {\"code\", \"message\", \"details\"}}."},
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "tags": [{"name": "auth"}, {"name": "orders"}, {"name": "cases"}],
+        "paths": paths(rules),
+        "components": components(rules),
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return document()

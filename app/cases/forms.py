@@ -1,0 +1,75 @@
+"""Page forms built from the action field table (workflows/fields.py), so every action the
+rule book allows gets a working form without per-action code."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DecimalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from workflows.fields import FIELDS
+
+from ..evidence.models import EVIDENCE_KINDS
+from ..labels import label
+
+LONG_TEXT = ("reason", "note", "description", "statement", "findings")
+FIELD_LABELS = {
+    "amount_fen": _l("Amount (¥)"), "note": _l("Note"), "reason": _l("Reason"), "type": _l("Complaint type"),
+    "description": _l("Description"), "carrier": _l("Carrier"), "tracking_no": _l("Tracking number"),
+    "statement": _l("Statement"), "party": _l("From whom"), "remedy": _l("Remedy"), "findings": _l("Findings"),
+    "rule": _l("Rule applied"),
+}
+CHOICE_GROUPS = {"type": "complaint_type", "carrier": "carrier", "party": "party", "remedy": "remedy"}
+
+
+def _field(name):
+    kind, required, choices, max_len = FIELDS[name]
+    need = [DataRequired()] if required else [Optional()]
+    if kind is int:
+        return DecimalField(FIELD_LABELS[name], places=2, validators=[InputRequired() if required else Optional(),
+                                                                      NumberRange(min=Decimal("0"))])
+    if choices:
+        return SelectField(FIELD_LABELS[name], validators=need,
+                           choices=[SelectChoice(c, label(CHOICE_GROUPS[name], c)) for c in choices])
+    field = TextAreaField if name in LONG_TEXT else StringField
+    return field(FIELD_LABELS[name], validators=need + ([Length(max=max_len)] if max_len else []))
+
+
+def action_form(fields, **kwargs):
+    """A FlaskForm class with one input per action field; `.values()` gives the service's data."""
+    form_class = type("ActionForm", (FlaskForm,), {name: _field(name) for name in fields})
+    form = form_class(**kwargs)
+    form.action_fields = tuple(fields)
+    return form
+
+
+def form_values(form):
+    """The form's data as the service expects it: money in fen, blanks dropped."""
+    data = {}
+    for name in form.action_fields:
+        value = form[name].data
+        if name == "amount_fen" and value is not None:
+            value = int((value * 100).to_integral_value())
+        if value not in (None, ""):
+            data[name] = value
+    return data
+
+
+class OpenCaseForm(FlaskForm):
+    kind = SelectField(_l("What do you want?"), validators=[DataRequired()])
+    reason = SelectField(_l("Reason"), validators=[DataRequired()])
+    amount_fen = DecimalField(_l("Amount (¥)"), places=2, validators=[InputRequired(), NumberRange(min=Decimal("0"))])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=5000)])
+
+
+class EvidenceForm(FlaskForm):
+    """Rendered on the page; the upload itself is parsed by the streaming parser (no CSRF field in
+    the multipart body is read by WTForms, so the token travels in the query string)."""
+    file = FileField(_l("File"))
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, label("evidence_kind", k)) for k in EVIDENCE_KINDS])
+    description = StringField(_l("Description"), validators=[Length(max=1000)])
