@@ -11,7 +11,11 @@ from ..auth.models import User
 from ..catalog.models import Product, Shop
 from ..db_tx import transaction
 from ..extensions import db
+from ..cases.services import open_case, perform_action
+from ..chat.services import post_order_message
+from ..orders.models import Order
 from ..orders.services import create_order, perform_order_action
+from ..rules import get_rules
 from ..payments.services import seller_code, transfer
 from ..shipping.models import CARRIERS
 from ..timeutil import utcnow
@@ -66,7 +70,61 @@ def load_demo(now=None, seed=20261124):
             age = {"created": rnd.uniform(0.05, 0.9), "paid": rnd.uniform(0.2, 1.8), "shipped": rnd.uniform(2, 7),
                    "delivered": rnd.uniform(4, 9), "closed": rnd.uniform(1, 30)}[target]
         _walk_order(buyer, shop, picks, target, now - timedelta(days=age), rnd)
+    _demo_chats_and_cases(now)
     return True
+
+
+def _demo_chats_and_cases(now):
+    """Order chats on a few orders, and cases in several phases, so every page has something to show."""
+    orders = {status: db.session.execute(select(Order).filter_by(status=status).order_by(Order.id)).scalars().all()
+              for status in ("paid", "shipped", "delivered", "completed")}
+    window = timedelta(hours=get_rules()["after_sales_window_hours"])
+    recent = [o for o in orders["completed"] if now - o.completed_at < window - timedelta(days=2)]
+    picks = [orders["delivered"][0], orders["delivered"][1], orders["shipped"][0], recent[0], orders["delivered"][2]]
+    for order, lines in zip(picks, data.CHATS):
+        buyer, seller = order.buyer, _seller(order)
+        for n, body in enumerate(lines):
+            post_order_message(order.id, actor=buyer if n % 2 == 0 else seller, body=body,
+                               now=now - timedelta(hours=30 - 2 * n))
+    t = now - timedelta(hours=20)
+    # 1. seed flow: refused, escalated, seller responded → waiting in the mediation queue
+    order = picks[0]
+    case = open_case(order.id, actor=order.buyer, kind="refund_only", reason="not_as_described",
+                     amount_fen=order.total_fen, description="颜色与详情页严重不符，申请退款", now=t)
+    perform_action(case.id, "refuse", actor=_seller(order), data={"reason": "商品为实物拍摄，色差在合理范围内"}, now=t)
+    perform_action(case.id, "escalate", actor=order.buyer, data={"type": "not_as_described",
+                                                                 "description": "卖家拒绝退款，申请平台介入"}, now=t)
+    perform_action(case.id, "respond", actor=_seller(order), data={"statement": "已上传发货前实拍图"}, now=t)
+    # 2. a return waiting for the seller's answer
+    order = picks[2]
+    open_case(order.id, actor=order.buyer, kind="return_refund", reason="quality",
+              amount_fen=order.total_fen, description="用了一次就坏了，申请退货退款", now=now - timedelta(hours=5))
+    # 3. a counter-offer on a completed order inside the after-sales window
+    order = picks[3]
+    case = open_case(order.id, actor=order.buyer, kind="compensation", reason="not_as_described",
+                     amount_fen=max(order.total_fen // 2, 100), description="有瑕疵，申请部分补偿", now=t)
+    perform_action(case.id, "counter_offer", actor=_seller(order),
+                   data={"amount_fen": max(order.total_fen // 5, 50), "note": "给您补偿两成，您看可以吗"}, now=t)
+    # 4. a case mediator1 is working on: evidence requested from the seller
+    order = picks[1]
+    case = open_case(order.id, actor=order.buyer, kind="refund_only", reason="not_received",
+                     amount_fen=order.total_fen, description="物流显示签收但本人未收到", now=t)
+    perform_action(case.id, "refuse", actor=_seller(order), data={"reason": "物流显示已签收"}, now=t)
+    perform_action(case.id, "escalate", actor=order.buyer, data={"type": "not_as_described"}, now=t)
+    perform_action(case.id, "respond", actor=_seller(order), data={"statement": "附签收记录"}, now=t)
+    mediator = db.session.execute(select(User).filter_by(username="mediator1")).scalar_one()
+    perform_action(case.id, "assign", actor=mediator, now=t)
+    perform_action(case.id, "request_evidence", actor=mediator,
+                   data={"party": "seller", "note": "请提供快递员签收照片或驿站记录"}, now=now - timedelta(hours=2))
+    # 5. an unshipped order refunded by agreement: executed and resolved
+    order = orders["paid"][0]
+    case = open_case(order.id, actor=order.buyer, kind="refund_only", reason="other",
+                     amount_fen=order.total_fen, description="拍错了，不想要了", now=t)
+    perform_action(case.id, "agree", actor=_seller(order), now=t)
+
+
+def _seller(order):
+    return db.session.execute(select(User).filter_by(shop_id=order.shop_id).order_by(User.id)).scalars().first()
 
 
 def _walk_order(buyer, shop, picks, target, start, rnd):

@@ -42,3 +42,12 @@ ADDRESSES = [
 # How many demo orders end in each state (60 in all; completed ones half inside the
 # 15-day after-sales window, half outside).
 ORDER_PLAN = {"created": 6, "paid": 10, "shipped": 10, "delivered": 8, "completed": 18, "closed": 8}
+
+# 旺旺-style buyer–seller conversations before any dispute: (buyer line, seller line, buyer line …)
+CHATS = [
+    ["收到了，但是颜色和图片差别有点大", "亲，不同显示器会有一点色差的，您看下实物在自然光下", "自然光下也明显偏黄，和详情页不一样", "那您可以申请售后，我们这边核实一下"],
+    ["快递显示签收了但我没收到", "亲，我帮您联系一下快递，请稍等", "今天还是没有消息", "抱歉，快递那边还在查件"],
+    ["东西到了，但是用了一次就坏了", "亲，麻烦拍个视频给我们看一下", "已经拍了，怎么发给你？", "您直接在售后申请里上传就可以"],
+    ["商品有一处明显瑕疵", "亲，给您带来不便了，我们可以给您一些补偿"],
+    ["你好，请问这款什么时候能发货？", "亲，付款后48小时内发货哦～", "好的，麻烦尽快，谢谢！"],
+]
