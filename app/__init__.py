@@ -5,11 +5,13 @@ import os
 from flask import Flask, request, session
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from werkzeug.routing import IntegerConverter
 
 import config as config_module
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager, migrate
 
+MAX_ID = 2**31 - 1  # integer primary keys on PostgreSQL
 DEMO_PASSWORD = "tiaojie-demo"
 DEMO_USERNAMES = ([f"buyer{i}" for i in range(1, 7)] + [f"seller{i}" for i in range(1, 4)]
                   + ["mediator1", "mediator2", "admin"])
@@ -40,6 +42,7 @@ def create_app(config_name=None, **overrides):
         if config_name == "production":
             _refuse_insecure_production(app)
 
+    app.url_map.converters["int"] = IdConverter  # ids past the database's integer range are simply not found
     from .auth.routes import bp as auth_bp
     from .orders.routes import bp as orders_bp
     from .rulebook.routes import bp as rulebook_bp
@@ -61,6 +64,12 @@ def create_app(config_name=None, **overrides):
     register_template_helpers(app)
     register_error_handlers(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _select_locale():

@@ -59,6 +59,22 @@ def error_body(code, message, details=None):
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def page_message(err):
+    """The message a page shows for a domain error, in the user's language."""
+    if err.code == "action_not_available":
+        return _("That action is not available now.")
+    if err.code == "conflict":
+        return _("Someone else changed this at the same time; please reload and try again.")
+    if err.code == "too_large":
+        return _("The file is too large: at most 20 MB.")
+    if err.code == "unsupported_type":
+        return _("This file type is not accepted. Upload a photo, a PDF, an MP4 video or a text/CSV chat export.")
+    if err.code == "invalid":
+        details = "; ".join(f"{k}: {v}" for k, v in err.details.items())
+        return _("Please check your input: %(details)s", details=details or err.message)
+    return err.message
+
+
 def _wants_json():
     return request.path.startswith("/api/")
 
@@ -73,7 +89,7 @@ def register_error_handlers(app):
             return jsonify(error_body(err.code, err.message, err.details)), err.status
         if err.status in (404, 403):
             return render_template("error.html", status=err.status, message=err.message), err.status
-        flash(err.message, "error")
+        flash(page_message(err), "error")
         return redirect(request.referrer or "/")
 
     @app.errorhandler(CSRFError)

@@ -5,6 +5,7 @@ firing a trigger, and `available_actions` lists the field names for clients."""
 from .rules import COMPLAINT_TYPES, REMEDIES
 
 CARRIERS = ("sf", "zto", "yto", "sto", "yunda", "jd", "ems")
+MAX_FEN = 10**12  # ¥10 billion: far above any order, far below the database's bigint
 
 FIELDS = {
     # name: (type, required, choices, max length)
@@ -42,8 +43,8 @@ def validate(names, data):
             errors[name] = f"must be one of: {', '.join(choices)}"
         elif max_len and len(value) > max_len:
             errors[name] = f"at most {max_len} characters"
-        elif kind is int and value < 0:
-            errors[name] = "must not be negative"
+        elif kind is int and not 0 <= value <= MAX_FEN:
+            errors[name] = f"must be between 0 and {MAX_FEN}"
         else:
             clean[name] = value
     return clean, errors

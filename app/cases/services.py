@@ -12,6 +12,7 @@ from workflows import order as order_flow
 from workflows.cases import PHASES, available_actions, next_phase
 from workflows.fields import validate
 
+from .. import MAX_ID
 from ..auth.models import User
 from ..auth.policy import case_role, order_role
 from ..db_tx import after_commit, lock, transaction
@@ -59,8 +60,8 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
     now, rules = now or utcnow(), get_rules()
     clean, errors = validate(("type", "description"), {"type": type, "description": description})
     for name, value in (("order_id", order_id), ("listing_id", listing_id)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            errors[name] = "must be an integer or null"
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID):
+            errors[name] = "must be an id or null"
     if order_id is None and listing_id is None:
         errors["order_id"] = "an order or a listing is required"
     if errors:
@@ -154,10 +155,11 @@ def perform_action(case_id, trigger, *, actor, data=None, now=None):
 def apply_action(case, trigger, *, actor, role, data, now, rules):
     """The transition itself, inside the caller's transaction (the sweeper calls it directly)."""
     phase = PHASES.get(case.phase)
-    spec = next((tr for tr in phase.spec.transitions if tr.trigger == trigger), None) if phase else None
-    if spec is None or role not in spec.roles:
+    candidates = phase.candidates(case, role, trigger) if phase else []
+    if not candidates:
         raise ActionNotAvailable(f"'{trigger}' is not available to you now",
                                  {"available_actions": _names(case, role, rules)})
+    spec = candidates[0]
     clean, errors = validate(spec.fields, data)
     if errors:
         raise Invalid(f"Invalid fields for '{trigger}'", errors)
@@ -267,6 +269,8 @@ def _agreement(case, actor, data, now, rules):
         remedy, amount = "exchange", 0
     else:
         amount = case.offer_fen if case.offer_fen is not None else case.amount_fen
+        if not amount and getattr(case, "_replacement_failed", False):
+            amount = _refundable(case)  # the goods went back and no replacement came: refund them
         remedy = {"return_refund": "return_refund", "compensation": "compensation"}.get(case.kind, "partial_refund")
         if remedy == "partial_refund" and amount == _refundable(case):
             remedy = "full_refund"
@@ -366,16 +370,16 @@ def _enter(case, now, rules):
     """Side effects of entering a phase's first state (or closing)."""
     if case.phase == "execution":
         case_id = case.id
-        after_commit(lambda: _run_execution(case_id))
+        after_commit(lambda: _run_execution(case_id, now))
     if case.phase == "closed":
         case.closed_at = now
         _release_order(case, now)
 
 
-def _run_execution(case_id):
+def _run_execution(case_id, now):
     """Inline execution after the commit (the embedded default); the sweeper retries it."""
     try:
-        perform_action(case_id, "execute", actor=None)
+        perform_action(case_id, "execute", actor=None, now=now)
     except (ActionNotAvailable, Conflict, Invalid):
         pass  # already executed, or retried by the sweeper at the pending deadline
 

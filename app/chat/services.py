@@ -2,6 +2,7 @@
 from flask import current_app
 from sqlalchemy import select
 
+from .. import MAX_ID
 from ..auth.policy import can_view_order, ensure_contributor, order_role
 from ..cases.models import Case, CaseMessage
 from ..db_tx import lock, transaction
@@ -25,7 +26,7 @@ def _clean_body(body):
 def post_case_message(case_id, *, actor, body, evidence_ids=(), now=None):
     now, body = now or utcnow(), _clean_body(body)
     if not isinstance(evidence_ids, (list, tuple)) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in evidence_ids):
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in evidence_ids):
         raise Invalid("evidence_ids must be a list of evidence ids", {"evidence_ids": "list of integers"})
     with transaction():
         case = lock(Case, case_id) if isinstance(case_id, int) else None

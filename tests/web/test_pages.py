@@ -75,7 +75,7 @@ def test_action_not_allowed_now_shows_a_message(client, ctx, login_as):
     login_as(buyer)
     response = client.post(f"/orders/{order.id}/actions/confirm_receipt", headers={"Referer": f"/orders/{order.id}"},
                            follow_redirects=True)
-    assert response.status_code == 200 and "not available" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "该操作当前不可用" in response.get_data(as_text=True)
     assert db.session.get(Order, order.id).status == "paid"
 
 

@@ -3,6 +3,9 @@
 Every enum is read from the rule tables and models (workflows, app.cases, app.orders), so the
 document follows the code when a state, trigger, reason or status is added. tests/api/
 test_openapi.py checks it against the url_map and runs Schemathesis over it."""
+from flask import current_app
+
+import evidence_store
 from workflows.cases import CLOSED_STATES
 from workflows.cases import PHASES as CASE_PHASES
 from workflows.fields import FIELDS
@@ -11,6 +14,7 @@ from workflows.rules import COMPLAINT_TYPES, REMEDIES
 from ...auth.models import ROLES
 from ...cases.models import KINDS, PHASES
 from ...cases.services import AFTER_SALES_KINDS
+from ...evidence.models import EVIDENCE_KINDS, Evidence
 from ...orders.models import ORDER_STATUSES
 from ...rules import get_rules
 from ...shipping.models import DIRECTIONS
@@ -20,7 +24,10 @@ OPENAPI_VERSION = "3.1.0"
 MAX_PER_PAGE = 100  # page_args() in __init__.py
 PARTIES = ("buyer", "seller", "mediator", "system")  # waiting_for
 EXECUTION_STATES = ("pending", "in_progress", "done")  # serializers.execution_json
+CONTRIBUTORS = ("buyer", "seller", "mediator")  # auth.policy.contributor_role
+CHAT_ROLES = ("buyer", "seller")  # chat.services.post_order_message
 SHIPMENT_STATUSES = ("in_transit", "signed")  # app.shipping.models check constraint
+EVIDENCE_DESCRIPTION_MAX = Evidence.__table__.c.description.type.length
 
 
 def _unique(values):
@@ -106,22 +113,28 @@ def json_content(schema):
 ERROR_TEXT = {
     400: "Malformed request: the body is not a JSON object",
     401: "Not authenticated: a valid bearer token is required",
+    403: "Not allowed for this user (e.g. an admin reads a case but does not take part in it)",
     404: "Not found, or not visible to this user",
     409: "The action is not available in the case's current state (details.available_actions), "
          "or a concurrent change won",
-    413: "Upload too large",
-    415: "Upload type not accepted",
+    413: "The request body or the upload is too large",
+    415: "Upload type not accepted (details.accepted lists the accepted types)",
+    416: "The requested byte range is not satisfiable",
     422: "Invalid field values (details per field)",
     429: "Too many failed logins; try again later",
 }
+
+
+def error_responses(*statuses):
+    return {str(status): {"description": ERROR_TEXT[status], "content": json_content(ref("Error"))}
+            for status in statuses}
 
 
 def responses(ok_status, ok_description, ok_schema, *errors):
     out = {str(ok_status): {"description": ok_description}}
     if ok_schema is not None:
         out[str(ok_status)]["content"] = json_content(ok_schema)
-    for status in errors:
-        out[str(status)] = {"description": ERROR_TEXT[status], "content": json_content(ref("Error"))}
+    out.update(error_responses(*errors))
     return out
 
 
@@ -138,12 +151,12 @@ PAGING = [
 
 
 def operation(operation_id, summary, responses_, *, parameters=None, body=None, body_required=True,
-              secured=True, tags=()):
+              secured=True, tags=(), body_media_type="application/json"):
     op = {"operationId": operation_id, "summary": summary, "tags": list(tags), "responses": responses_}
     if parameters:
         op["parameters"] = parameters
     if body is not None:
-        op["requestBody"] = {"required": body_required, "content": json_content(body)}
+        op["requestBody"] = {"required": body_required, "content": {body_media_type: {"schema": body}}}
     if not secured:
         op["security"] = []
     return op
@@ -153,6 +166,7 @@ def operation(operation_id, summary, responses_, *, parameters=None, body=None, 
 
 def components(rules):
     roles = list(ROLES) + ["system"]
+    message_max = current_app.config["MESSAGE_MAX_CHARS"]
     actions = action_names()
     action_fields = {n: field_schema(n) for n in FIELDS}
     schemas = {
@@ -211,7 +225,29 @@ def components(rules):
             "prev_hash": string(), "hash": string()}),
         "Message": obj({
             "id": integer(1), "author_id": nullable_integer(), "author_role": string(roles), "body": string(),
-            "event_id": nullable_integer(), "created_at": datetime_()}),
+            "event_id": nullable_integer(), "created_at": datetime_(),
+            "evidence_ids": {"type": "array", "items": integer(1)}}),
+        "OrderMessage": obj({
+            "id": integer(1), "order_id": integer(1), "author_id": integer(1), "author_role": string(CHAT_ROLES),
+            "body": string(), "created_at": datetime_()}),
+        "Evidence": obj({
+            "id": integer(1), "case_id": integer(1), "uploader_id": integer(1),
+            "uploader_role": string(CONTRIBUTORS), "kind": string(EVIDENCE_KINDS),
+            "description": string(max_length=EVIDENCE_DESCRIPTION_MAX),
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "size": integer(1),
+            "mime": string(evidence_store.ALLOWED_MIMES), "filename": string(max_length=255),
+            "has_thumbnail": {"type": "boolean"}, "created_at": datetime_()}),
+        "NewMessage": obj({
+            "body": {"type": "string", "minLength": 1, "maxLength": message_max},
+            "evidence_ids": {"type": "array", "items": integer(1)}}, required=("body",), closed=False),
+        "NewOrderMessage": obj({"body": {"type": "string", "minLength": 1, "maxLength": message_max}},
+                               closed=False),
+        "NewEvidence": obj({
+            "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                     "description": "The file; its type is sniffed from the content: "
+                                    + ", ".join(evidence_store.ALLOWED_MIMES)},
+            "kind": string(EVIDENCE_KINDS),
+            "description": string(max_length=EVIDENCE_DESCRIPTION_MAX)}, required=("file", "kind"), closed=False),
         "Audit": obj({"valid": {"type": "boolean"}, "events": integer(0)}),
         "Token": obj({"token": string(), "user": obj({"id": integer(1), "username": string(),
                                                       "role": string(ROLES)})}),
@@ -230,10 +266,30 @@ def components(rules):
         "CasePage": page_of("Case"),
         "EventPage": page_of("Event"),
         "MessagePage": page_of("Message"),
+        "OrderMessagePage": page_of("OrderMessage"),
+        "EvidencePage": page_of("Evidence"),
     }
     return {"schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "A token from POST /auth/token"}}}
+
+
+def evidence_content_responses():
+    file_headers = {
+        "X-Content-Type-Options": {"schema": {"const": "nosniff"}},
+        "Content-Security-Policy": {"schema": {"type": "string"}},
+        "ETag": {"schema": {"type": "string"}},
+    }
+    content = {mime: {} for mime in evidence_store.ALLOWED_MIMES}
+    out = {
+        "200": {"description": "The file's bytes, with the sniffed type", "headers": file_headers,
+                "content": content},
+        "206": {"description": "The requested byte range (Range header)", "headers": file_headers,
+                "content": content},
+        "304": {"description": "Not modified (If-None-Match matches the ETag)"},
+    }
+    out.update(error_responses(401, 404, 416))
+    return out
 
 
 def paths(rules):
@@ -242,7 +298,7 @@ def paths(rules):
         "/auth/token": {
             "post": operation(
                 "createToken", "Exchange a username and password for a bearer token",
-                responses(200, "A new bearer token", ref("Token"), 400, 401, 422, 429),
+                responses(200, "A new bearer token", ref("Token"), 400, 401, 413, 422, 429),
                 body=ref("Credentials"), secured=False, tags=["auth"]),
             "delete": operation(
                 "revokeToken", "Revoke the bearer token of this request",
@@ -262,13 +318,13 @@ def paths(rules):
         "/orders/{order_id}/cases": {
             "post": operation(
                 "openCase", "An after-sales request (售后申请) by the order's buyer; starts in negotiation",
-                responses(201, "The new case", ref("Case"), 400, 401, 404, 409, 422),
+                responses(201, "The new case", ref("Case"), 400, 401, 404, 409, 413, 422),
                 parameters=[order_id], body=ref("NewCase"), tags=["cases"]),
         },
         "/complaints": {
             "post": operation(
                 "fileComplaint", "A complaint (投诉) by a buyer; the case starts in the complaint phase",
-                responses(201, "The new case", ref("Case"), 400, 401, 404, 409, 422),
+                responses(201, "The new case", ref("Case"), 400, 401, 404, 409, 413, 422),
                 body=ref("NewComplaint"), tags=["cases"]),
         },
         "/cases": {
@@ -287,7 +343,7 @@ def paths(rules):
         "/cases/{case_id}/actions/{name}": {
             "post": operation(
                 "performAction", "Fire a workflow action on the case as the caller",
-                responses(200, "The case after the action", ref("Case"), 400, 401, 404, 409, 422),
+                responses(200, "The case after the action", ref("Case"), 400, 401, 404, 409, 413, 422),
                 parameters=[case_id, {"name": "name", "in": "path", "required": True,
                                       "description": "A workflow trigger (see available_actions)",
                                       "schema": string(action_names())}],
@@ -306,7 +362,41 @@ def paths(rules):
         "/cases/{case_id}/messages": {
             "get": operation("listCaseMessages", "The case thread, oldest first",
                              responses(200, "A page of messages", ref("MessagePage"), 401, 404, 422),
-                             parameters=[case_id, *PAGING], tags=["cases"]),
+                             parameters=[case_id, *PAGING], tags=["messages"]),
+            "post": operation(
+                "postCaseMessage", "Write in the case thread (parties and the mediator), optionally attaching "
+                                   "evidence of this case",
+                responses(201, "The new message", ref("Message"), 400, 401, 403, 404, 409, 413, 422),
+                parameters=[case_id], body=ref("NewMessage"), tags=["messages"]),
+        },
+        "/cases/{case_id}/evidence": {
+            "get": operation("listCaseEvidence", "The case's evidence, oldest first (parties and the mediator)",
+                             responses(200, "A page of evidence", ref("EvidencePage"), 401, 403, 404, 422),
+                             parameters=[case_id, *PAGING], tags=["evidence"]),
+            "post": operation(
+                "uploadEvidence", "Upload one evidence file to an open case (parties and the mediator)",
+                responses(201, "The evidence record", ref("Evidence"), 401, 403, 404, 409, 413, 415, 422),
+                parameters=[case_id], body=ref("NewEvidence"), body_media_type="multipart/form-data",
+                tags=["evidence"]),
+        },
+        "/evidence/{evidence_id}/content": {
+            "get": operation(
+                "getEvidenceContent", "The stored file (images inline, anything else as an attachment), "
+                                      "or its JPEG thumbnail",
+                evidence_content_responses(),
+                parameters=[path_id("evidence_id", "evidence"),
+                            {"name": "thumbnail", "in": "query", "required": False,
+                             "description": "1 for the image's JPEG thumbnail", "schema": {"type": "string"}}],
+                tags=["evidence"]),
+        },
+        "/orders/{order_id}/messages": {
+            "get": operation("listOrderMessages", "The buyer–seller chat on the order, oldest first",
+                             responses(200, "A page of messages", ref("OrderMessagePage"), 401, 404, 422),
+                             parameters=[order_id, *PAGING], tags=["messages"]),
+            "post": operation(
+                "postOrderMessage", "Write in the order chat (the buyer and the seller only)",
+                responses(201, "The new message", ref("OrderMessage"), 400, 401, 403, 404, 413, 422),
+                parameters=[order_id], body=ref("NewOrderMessage"), tags=["messages"]),
         },
     }
 
@@ -321,7 +411,7 @@ def document():
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "tags": [{"name": "auth"}, {"name": "orders"}, {"name": "cases"}],
+        "tags": [{"name": n} for n in ("auth", "orders", "cases", "messages", "evidence")],
         "paths": paths(rules),
         "components": components(rules),
     }

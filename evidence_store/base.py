@@ -1,0 +1,259 @@
+"""The backend-independent part of the store: Stored, Writer and the Store base class.
+
+A Writer hashes the upload and spools it to a temporary file chunk by chunk; commit() checks it (empty,
+type sniffed from the content, text really UTF-8, images sound and not bombs) and hands the temporary
+file to the backend, which stores it under its SHA-256 without ever overwriting anything.
+"""
+import codecs
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+
+from .errors import EmptyFile, StoreError, TooLarge, UnsupportedType
+from .images import check_image, thumbnail_jpeg
+from .mime import ALLOWED_MIMES, HEAD_SIZE, IMAGE_MIMES, TEXT_MIMES, detect_mime
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_READ_SIZE = 1 << 20
+
+
+def is_sha256(name) -> bool:
+    return isinstance(name, str) and _SHA256.fullmatch(name) is not None
+
+
+def shard(sha256: str) -> str:
+    """``ab/cd/abcd…``: the object's path below the store's root."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+@dataclass(frozen=True)
+class Stored:
+    sha256: str      # hex
+    size: int
+    mime: str
+    created: bool    # False when the content was already stored (deduplicated)
+
+
+class Writer:
+    """Receives an upload chunk by chunk. Use as a context manager: leaving the block without a
+    successful commit() removes the temporary file."""
+
+    def __init__(self, store: "Store", max_size: int, allowed=ALLOWED_MIMES):
+        self._store = store
+        self._max_size = max_size
+        self._allowed = tuple(allowed)
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._file = None
+        self._path = None
+        self._state = "open"  # open -> committed | aborted
+        self.stored = None
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def _start(self):
+        if self._state != "open":
+            raise StoreError("This upload is already finished.")
+        fd, self._path = self._store._mkstemp()
+        self._file = open(fd, "wb")
+        return self._file
+
+    def write(self, chunk) -> None:
+        """Hash ``chunk`` and append it to the temporary file; TooLarge (and nothing kept) as soon as
+        the total exceeds max_size."""
+        f = self._file
+        if f is None:
+            f = self._start()
+        size = self._size + len(chunk)
+        if size > self._max_size:
+            self.abort()
+            raise TooLarge(max_size=self._max_size)
+        self._size = size
+        self._hash.update(chunk)
+        f.write(chunk)
+
+    def commit(self) -> Stored:
+        if self._state == "committed":
+            return self.stored
+        if self._state != "open":
+            raise StoreError("This upload is already finished.")
+        try:
+            if self._size == 0:
+                raise EmptyFile()
+            f = self._file
+            f.flush()
+            if self._store.fsync:
+                os.fsync(f.fileno())
+            f.close()
+            with open(self._path, "rb") as r:
+                head = r.read(HEAD_SIZE)
+            mime = detect_mime(head)
+            if mime is None or mime not in self._allowed:
+                raise UnsupportedType()
+            if mime in TEXT_MIMES:
+                _check_text(self._path)
+            elif mime in IMAGE_MIMES:
+                check_image(self._path, mime, self._store.max_image_pixels)
+            sha = self._hash.hexdigest()
+            created = self._store._commit(self._path, sha, self._size, mime)
+        except BaseException:
+            self.abort()
+            raise
+        self._state = "committed"
+        self._remove_temp()
+        self.stored = Stored(sha256=sha, size=self._size, mime=mime, created=created)
+        return self.stored
+
+    def abort(self) -> None:
+        """Forget the upload and remove its temporary file. Idempotent; a no-op after commit()."""
+        if self._state == "open":
+            self._state = "aborted"
+        self._remove_temp()
+
+    def _remove_temp(self):
+        f, self._file = self._file, None
+        if f is not None:
+            try:
+                f.close()
+            except OSError:
+                pass
+        path, self._path = self._path, None
+        if path is not None:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._state != "committed":
+            self.abort()
+        return False
+
+    def __del__(self):
+        try:
+            if self._path is not None:
+                self.abort()
+        except Exception:
+            pass
+
+
+def _check_text(path: str) -> None:
+    """The whole file (not just its head) must be UTF-8 without NUL bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(_READ_SIZE):
+                if b"\x00" in chunk:
+                    raise UnsupportedType()
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise UnsupportedType() from exc
+
+
+class Store:
+    """Content-addressed storage of evidence files. Subclasses implement _mkstemp(), _commit(),
+    open(), stat() and iter_all()."""
+
+    fsync = True  # fsync the temporary file before committing it
+
+    def __init__(self, *, max_image_pixels: int = 40_000_000):
+        self.max_image_pixels = max_image_pixels
+
+    # writing -----------------------------------------------------------------------------------
+    def writer(self, max_size: int, allowed=ALLOWED_MIMES) -> Writer:
+        return Writer(self, max_size, allowed)
+
+    def put(self, stream, max_size: int, allowed=ALLOWED_MIMES, chunk_size=1 << 20) -> Stored:
+        """Store everything read from ``stream``: a binary file-like object (readinto() or read()) or
+        an iterable of bytes. Reads at most max_size + 1 bytes before TooLarge."""
+        with self.writer(max_size, allowed) as w:
+            readinto = getattr(stream, "readinto", None)
+            read = getattr(stream, "read", None)
+            if callable(readinto):
+                view = memoryview(bytearray(chunk_size))
+                while True:
+                    n = readinto(view[:min(chunk_size, max_size - w.size + 1)])
+                    if not n:
+                        break
+                    w.write(view[:n])
+            elif callable(read):
+                while chunk := read(min(chunk_size, max_size - w.size + 1)):
+                    w.write(chunk)
+            else:
+                for chunk in stream:
+                    if chunk:
+                        w.write(chunk)
+            return w.commit()
+
+    def put_bytes(self, data: bytes, allowed=ALLOWED_MIMES) -> Stored:
+        with self.writer(len(data), allowed) as w:
+            if data:
+                w.write(data)
+            return w.commit()
+
+    # backend hooks -------------------------------------------------------------------------------
+    def _mkstemp(self) -> tuple[int, str]:
+        """A new temporary file for a Writer: (fd open for writing, path)."""
+        raise NotImplementedError
+
+    def _commit(self, tmp_path: str, sha256: str, size: int, mime: str) -> bool:
+        """Store the checked temporary file as ``sha256`` unless it is already there (never overwrite).
+        True when it was stored, False when it already existed. The caller removes the temp file."""
+        raise NotImplementedError
+
+    # reading -------------------------------------------------------------------------------------
+    def open(self, sha256: str):
+        """A binary file-like object (read(), close(), context manager); KeyError if absent."""
+        raise NotImplementedError
+
+    def stat(self, sha256: str) -> int | None:
+        raise NotImplementedError
+
+    def iter_all(self):
+        raise NotImplementedError
+
+    def exists(self, sha256: str) -> bool:
+        return self.stat(sha256) is not None
+
+    def verify(self, sha256: str) -> bool:
+        """Re-hash the stored content: True when it still matches its name; False when it does not
+        or when the object is missing."""
+        try:
+            f = self.open(sha256)
+        except KeyError:
+            return False
+        h = hashlib.sha256()
+        with f:
+            while chunk := f.read(_READ_SIZE):
+                h.update(chunk)
+        return h.hexdigest() == sha256
+
+    def make_thumbnail(self, sha256: str, max_px: int = 320) -> Stored:
+        """Store (deduplicated) and return a JPEG thumbnail, at most max_px on each side, of a stored
+        image. KeyError if absent, UnsupportedType if not an image, InvalidContent if unreadable."""
+        with self._open_seekable(sha256) as f:
+            mime = detect_mime(f.read(HEAD_SIZE))
+            if mime not in IMAGE_MIMES:
+                raise UnsupportedType("Only images have thumbnails.")
+            f.seek(0)
+            data = thumbnail_jpeg(f, mime, max_px, self.max_image_pixels)
+        return self.put_bytes(data, allowed=("image/jpeg",))
+
+    def _open_seekable(self, sha256: str):
+        f = self.open(sha256)
+        if getattr(f, "seekable", lambda: False)():
+            return f
+        with f:
+            spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)
+            while chunk := f.read(_READ_SIZE):
+                spool.write(chunk)
+        spool.seek(0)
+        return spool

@@ -1,0 +1,83 @@
+"""file:// backend: objects in <root>/ab/cd/<sha256>, temporary files in <root>/tmp/.
+
+A checked temporary file is fsynced, then hard-linked into place: os.link() never replaces an existing
+file, so concurrent writers of the same content all succeed and exactly one of them creates it.
+"""
+import os
+import tempfile
+
+from .base import Store, is_sha256, shard
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_hex2(name: str) -> bool:
+    return len(name) == 2 and set(name) <= _HEX
+
+
+class FileStore(Store):
+    def __init__(self, root: str, *, max_image_pixels: int = 40_000_000):
+        super().__init__(max_image_pixels=max_image_pixels)
+        if not os.path.isabs(root):
+            raise ValueError(f"the store's folder must be an absolute path: {root!r}")
+        self.root = os.path.normpath(root)
+        self.tmp_dir = os.path.join(self.root, "tmp")
+        os.makedirs(self.tmp_dir, exist_ok=True)
+
+    def __repr__(self):
+        return f"FileStore({self.root!r})"
+
+    def path(self, sha256: str) -> str:
+        """Where the object is (or would be) on disk; KeyError for a name that is not a SHA-256."""
+        if not is_sha256(sha256):
+            raise KeyError(sha256)
+        return os.path.join(self.root, *shard(sha256).split("/"))
+
+    def _mkstemp(self):
+        return tempfile.mkstemp(prefix="upload-", suffix=".part", dir=self.tmp_dir)
+
+    def _commit(self, tmp_path, sha256, size, mime):
+        final = self.path(sha256)
+        folder = os.path.dirname(final)
+        os.makedirs(folder, exist_ok=True)
+        os.chmod(tmp_path, 0o444)  # stored objects are never modified
+        try:
+            os.link(tmp_path, final)
+        except FileExistsError:
+            return False
+        _fsync_dir(folder)
+        return True
+
+    def open(self, sha256):
+        try:
+            return open(self.path(sha256), "rb")
+        except FileNotFoundError:
+            raise KeyError(sha256) from None
+
+    def stat(self, sha256):
+        try:
+            return os.stat(self.path(sha256)).st_size
+        except (KeyError, FileNotFoundError):
+            return None
+
+    def iter_all(self):
+        for d1 in sorted(e.name for e in os.scandir(self.root) if e.is_dir() and _is_hex2(e.name)):
+            p1 = os.path.join(self.root, d1)
+            for d2 in sorted(e.name for e in os.scandir(p1) if e.is_dir() and _is_hex2(e.name)):
+                p2 = os.path.join(p1, d2)
+                for name in sorted(e.name for e in os.scandir(p2) if e.is_file()):
+                    if is_sha256(name) and name.startswith(d1 + d2):
+                        yield name
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,216 @@
+"""Evidence and messages through the HTTP API: uploads, rejections, access, downloads, threads."""
+import io
+import os
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from app.cases.models import Case, CaseEvent
+from app.evidence.models import Evidence
+from app.extensions import db
+
+from ..api.helpers import assert_error, token_for
+from ..factories import make_order, make_user
+
+
+def png_bytes(size=(40, 30), color=(200, 30, 30)):
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def bomb_png(width=60000, height=60000):
+    """A tiny PNG whose header claims width x height pixels."""
+    raw = png_bytes((1, 1))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return raw[:8] + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)) + raw[33:]
+
+
+@pytest.fixture
+def case_setup(client, ctx):
+    order, buyer, seller = make_order(state="delivered")
+    b = token_for(client, buyer)
+    case = client.post(f"/api/v1/orders/{order.id}/cases", headers=b, json={
+        "kind": "refund_only", "reason": "damaged", "amount_fen": 5_000}).get_json()
+    return case["id"], buyer, seller, b, token_for(client, seller)
+
+
+def upload(client, headers, case_id, data, filename="photo.png", kind="photo", description="破损照片"):
+    return client.post(f"/api/v1/cases/{case_id}/evidence", headers=headers, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(data), filename), "kind": kind, "description": description})
+
+
+def stored_files(app):
+    root = app.config["EVIDENCE_STORE_URL"].removeprefix("file://")
+    tmp = os.path.join(root, "tmp")
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files if d != tmp)
+
+
+def count(model):
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_upload_stores_by_sha256_dedupes_and_audits(app, client, case_setup):
+    case_id, buyer, seller, b, s = case_setup
+    data = png_bytes()
+    first = upload(client, b, case_id, data)
+    assert first.status_code == 201, first.get_json()
+    body = first.get_json()
+    import hashlib
+    assert (body["sha256"], body["size"], body["mime"]) == (hashlib.sha256(data).hexdigest(), len(data), "image/png")
+    assert body["has_thumbnail"] is True and body["uploader_role"] == "buyer"
+    again = upload(client, s, case_id, data, filename="same.png")
+    assert again.status_code == 201 and again.get_json()["sha256"] == body["sha256"]
+    assert count(Evidence) == 2
+    assert len([f for f in stored_files(app) if body["sha256"] in f]) == 1  # one file for both records
+    events = client.get(f"/api/v1/cases/{case_id}/events", headers=b).get_json()["items"]
+    assert [e["trigger"] for e in events].count("upload_evidence") == 2
+    assert client.get(f"/api/v1/cases/{case_id}/audit", headers=b).get_json()["valid"] is True
+
+
+@pytest.mark.parametrize("data,filename,status,code", [
+    (b"MZ\x90\x00" + b"\x00" * 200, "invoice.png", 415, "unsupported_type"),    # an .exe named .png
+    (b"PK\x03\x04" + b"\x00" * 100, "chat.csv", 415, "unsupported_type"),      # a zip named .csv
+    (b"", "empty.jpg", 422, "invalid"),
+    (b"\xff\xd8\xff\xe0" + b"garbage" * 50, "broken.jpg", 422, "invalid"),      # JPEG magic, corrupt body
+])
+def test_rejected_uploads_leave_no_file_and_no_row(app, client, case_setup, data, filename, status, code):
+    case_id, _, _, b, _ = case_setup
+    before = (stored_files(app), count(Evidence), count(CaseEvent))
+    assert_error(upload(client, b, case_id, data, filename=filename), status, code)
+    assert (stored_files(app), count(Evidence), count(CaseEvent)) == before
+
+
+def test_decompression_bomb_is_rejected(app, client, case_setup):
+    case_id, _, _, b, _ = case_setup
+    files = stored_files(app)
+    assert_error(upload(client, b, case_id, bomb_png()), 422, "invalid")
+    assert count(Evidence) == 0 and stored_files(app) == files
+
+
+def test_too_large_upload_is_413_and_leaves_nothing(app, client, case_setup):
+    case_id, _, _, b, _ = case_setup
+    files = stored_files(app)
+    app.config["EVIDENCE_MAX_BYTES"] = 50_000
+    try:
+        data = b"a,b\n" + b"1,2\n" * 20_000  # 80 KB of CSV
+        assert_error(upload(client, b, case_id, data, filename="chat.csv", kind="chat_export"), 413, "too_large")
+    finally:
+        app.config["EVIDENCE_MAX_BYTES"] = 20 * 1024 * 1024
+    assert count(Evidence) == 0 and stored_files(app) == files
+
+
+def test_path_traversal_filename_is_only_metadata(app, client, case_setup):
+    case_id, _, _, b, _ = case_setup
+    response = upload(client, b, case_id, b"order,amount\n1,2\n", filename="../../../etc/passwd",
+                      kind="chat_export")
+    assert response.status_code == 201
+    sha = response.get_json()["sha256"]
+    assert all(os.path.basename(f) == sha or sha not in f for f in stored_files(app))
+    assert any(f.endswith(sha) for f in stored_files(app))
+    assert not os.path.exists("/etc/passwd.bak-tiaojie")
+
+
+def test_bad_kind_and_missing_file_are_422(client, case_setup):
+    case_id, _, _, b, _ = case_setup
+    assert_error(upload(client, b, case_id, png_bytes(), kind="selfie"), 422, "invalid")
+    response = client.post(f"/api/v1/cases/{case_id}/evidence", headers=b, data={"kind": "photo"},
+                           content_type="multipart/form-data")
+    assert_error(response, 422, "invalid")
+    assert count(Evidence) == 0
+
+
+def test_non_party_cannot_upload_or_see_evidence(app, client, case_setup):
+    case_id, _, _, b, s = case_setup
+    evidence_id = upload(client, b, case_id, png_bytes()).get_json()["id"]
+    files = stored_files(app)
+    for role in ("buyer", "seller", "mediator", "admin"):
+        other = token_for(client, make_user(role))
+        assert upload(client, other, case_id, png_bytes(color=(1, 2, 3))).status_code in (403, 404)
+        assert_error(client.get(f"/api/v1/evidence/{evidence_id}/content", headers=other), 404, "not_found")
+        assert client.get(f"/api/v1/cases/{case_id}/evidence", headers=other).status_code in (403, 404)
+    assert stored_files(app) == files and count(Evidence) == 1
+    assert client.get(f"/api/v1/evidence/{evidence_id}/content", headers=s).status_code == 200
+
+
+def test_downloads_are_nosniff_and_non_images_are_attachments(client, case_setup):
+    case_id, _, _, b, _ = case_setup
+    image_id = upload(client, b, case_id, png_bytes()).get_json()["id"]
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf_id = upload(client, b, case_id, pdf, filename="invoice.pdf", kind="document").get_json()["id"]
+    image = client.get(f"/api/v1/evidence/{image_id}/content", headers=b)
+    assert image.headers["X-Content-Type-Options"] == "nosniff" and image.mimetype == "image/png"
+    assert "attachment" not in image.headers.get("Content-Disposition", "")
+    document = client.get(f"/api/v1/evidence/{pdf_id}/content", headers=b)
+    assert document.headers["Content-Disposition"].startswith("attachment")
+    assert document.headers["X-Content-Type-Options"] == "nosniff" and document.data == pdf
+    thumb = client.get(f"/api/v1/evidence/{image_id}/content?thumbnail=1", headers=b)
+    assert thumb.mimetype == "image/jpeg" and Image.open(io.BytesIO(thumb.data)).size[0] <= 320
+
+
+def test_evidence_cannot_be_deleted_or_replaced(client, case_setup):
+    case_id, _, _, b, _ = case_setup
+    evidence_id = upload(client, b, case_id, png_bytes()).get_json()["id"]
+    for method in (client.delete, client.put):
+        assert method(f"/api/v1/evidence/{evidence_id}/content", headers=b).status_code == 405
+    assert count(Evidence) == 1
+
+
+def test_closed_case_accepts_no_more_evidence_or_messages(client, case_setup):
+    case_id, _, _, b, _ = case_setup
+    client.post(f"/api/v1/cases/{case_id}/actions/withdraw", headers=b, json={})
+    assert_error(upload(client, b, case_id, png_bytes()), 409, "action_not_available")
+    assert_error(client.post(f"/api/v1/cases/{case_id}/messages", headers=b, json={"body": "还在吗"}), 409,
+                 "action_not_available")
+
+
+def test_messages_are_ordered_paginated_limited_and_attach_evidence(client, case_setup):
+    case_id, _, _, b, s = case_setup
+    evidence_id = upload(client, b, case_id, png_bytes()).get_json()["id"]
+    response = client.post(f"/api/v1/cases/{case_id}/messages", headers=b,
+                           json={"body": "见附件照片", "evidence_ids": [evidence_id]})
+    assert response.status_code == 201 and response.get_json()["evidence_ids"] == [evidence_id]
+    client.post(f"/api/v1/cases/{case_id}/messages", headers=s, json={"body": "已收到"})
+    body = client.get(f"/api/v1/cases/{case_id}/messages?per_page=2&page=2", headers=b).get_json()
+    assert body["total"] == 3 and [m["body"] for m in body["items"]] == ["已收到"]  # system message first
+    assert_error(client.post(f"/api/v1/cases/{case_id}/messages", headers=b, json={"body": "x" * 5001}), 422, "invalid")
+    assert_error(client.post(f"/api/v1/cases/{case_id}/messages", headers=b, json={"body": "  "}), 422, "invalid")
+    assert_error(client.post(f"/api/v1/cases/{case_id}/messages", headers=b,
+                             json={"body": "hi", "evidence_ids": [999999]}), 422, "invalid")
+    assert client.get(f"/api/v1/cases/{case_id}/messages", headers=b).get_json()["total"] == 3
+
+
+def test_order_chat_is_seen_by_the_mediator_but_written_only_by_the_parties(client, ctx):
+    order, buyer, seller = make_order(state="delivered")
+    b, s = token_for(client, buyer), token_for(client, seller)
+    assert client.post(f"/api/v1/orders/{order.id}/messages", headers=b, json={"body": "什么时候到？"}).status_code == 201
+    assert client.post(f"/api/v1/orders/{order.id}/messages", headers=s, json={"body": "明天到"}).status_code == 201
+    mediator = make_user("mediator")
+    m = token_for(client, mediator)
+    assert_error(client.get(f"/api/v1/orders/{order.id}/messages", headers=m), 404, "not_found")
+    case_id = client.post(f"/api/v1/orders/{order.id}/cases", headers=b, json={
+        "kind": "refund_only", "reason": "damaged", "amount_fen": 100}).get_json()["id"]
+    client.post(f"/api/v1/cases/{case_id}/actions/refuse", headers=s, json={"reason": "no"})
+    client.post(f"/api/v1/cases/{case_id}/actions/escalate", headers=b, json={"type": "quality"})
+    client.post(f"/api/v1/cases/{case_id}/actions/respond", headers=s, json={"statement": "ok"})
+    chat = client.get(f"/api/v1/orders/{order.id}/messages", headers=m).get_json()
+    assert [x["body"] for x in chat["items"]] == ["什么时候到？", "明天到"]
+    assert_error(client.post(f"/api/v1/orders/{order.id}/messages", headers=m, json={"body": "hi"}), 403, "forbidden")
+
+
+def test_flask_evidence_verify_finds_a_tampered_file(app, client, case_setup, runner):
+    case_id, _, _, b, _ = case_setup
+    sha = upload(client, b, case_id, png_bytes()).get_json()["sha256"]
+    ok = runner.invoke(args=["evidence", "verify"])
+    assert ok.exit_code == 0 and "0 bad" in ok.output
+    path = next(f for f in stored_files(app) if f.endswith(sha))
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(10)
+        f.write(b"tampered")
+    bad = runner.invoke(args=["evidence", "verify"])
+    assert bad.exit_code == 1 and f"BAD {sha}" in bad.output

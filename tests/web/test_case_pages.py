@@ -1,0 +1,86 @@
+import io
+import re
+
+from app.cases.models import Case
+from app.evidence.models import Evidence
+from app.extensions import db
+
+from ..evidence.test_evidence_api import png_bytes
+from ..factories import make_order, make_user
+
+
+def _open_case_page(client, login_as):
+    order, buyer, seller = make_order(state="delivered", price_fen=12_000)
+    login_as(buyer)
+    response = client.post(f"/orders/{order.id}/cases", data={
+        "case-kind": "refund_only", "case-reason": "damaged", "case-amount_fen": "50.5",
+        "case-description": "外包装破损"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    case = db.session.query(Case).one()
+    return case, order, buyer, seller, html
+
+
+def test_buyer_requests_after_sales_from_the_order_page(client, ctx, login_as):
+    case, order, buyer, seller, html = _open_case_page(client, login_as)
+    assert case.amount_fen == 5_050 and case.state == "requested"
+    assert "售后申请" in html and case.number in html and "等待卖家处理" in html and "¥50.50" in html
+
+
+def test_seller_acts_through_the_generated_forms(client, ctx, login_as):
+    case, order, buyer, seller, _ = _open_case_page(client, login_as)
+    client.post("/logout")
+    login_as(seller)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "协商其他金额" in html and "拒绝" in html
+    client.post(f"/cases/{case.id}/actions/counter_offer", data={"counter_offer-amount_fen": "20",
+                                                                 "counter_offer-note": "补偿20元"})
+    db.session.expire_all()
+    assert (case.state, case.offer_fen) == ("countered", 2_000)
+    html = client.post(f"/cases/{case.id}/actions/counter_offer", data={"counter_offer-amount_fen": "1"},
+                       headers={"Referer": f"/cases/{case.id}"}, follow_redirects=True).get_data(as_text=True)
+    assert "该操作当前不可用" in html and case.number in html
+
+
+def test_messages_render_escaped(client, ctx, login_as):
+    case, *_ = _open_case_page(client, login_as)
+    client.post(f"/cases/{case.id}/messages", data={"body": "<script>alert(1)</script> 你好"})
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; 你好" in html and "<script>alert(1)" not in html
+
+
+def test_page_upload_rejection_shows_a_message_and_success_shows_the_evidence(app, client, ctx, login_as):
+    case, *_ = _open_case_page(client, login_as)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+        action = re.search(r'action="(/cases/\d+/evidence\?csrf_token=[^"]+)"', page).group(1).replace("&amp;", "&")
+        bad = client.post(action, data={"file": (io.BytesIO(b"MZ\x90\x00" * 50), "a.png"), "kind": "photo"},
+                          content_type="multipart/form-data", headers={"Referer": f"/cases/{case.id}"},
+                          follow_redirects=True)
+        assert bad.status_code == 200 and "不支持该文件类型" in bad.get_data(as_text=True)
+        assert db.session.query(Evidence).count() == 0
+        forged = client.post(f"/cases/{case.id}/evidence", data={"file": (io.BytesIO(png_bytes()), "a.png"),
+                                                                  "kind": "photo"},
+                             content_type="multipart/form-data", headers={"Referer": f"/cases/{case.id}"})
+        assert forged.status_code == 302 and db.session.query(Evidence).count() == 0
+        good = client.post(action, data={"file": (io.BytesIO(png_bytes()), "破损.png"), "kind": "photo",
+                                         "description": "快递箱破损"}, content_type="multipart/form-data",
+                           follow_redirects=True)
+        assert "证据已上传" in good.get_data(as_text=True) and "快递箱破损" in good.get_data(as_text=True)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_case_pages_access_matrix(client, ctx, login_as):
+    case, *_ = _open_case_page(client, login_as)
+    client.post("/logout")
+    for role in ("buyer", "seller", "mediator"):
+        login_as(make_user(role))
+        assert client.get(f"/cases/{case.id}").status_code == 404
+        assert client.post(f"/cases/{case.id}/actions/withdraw").status_code == 404
+        assert client.post(f"/cases/{case.id}/messages", data={"body": "x"}).status_code == 404
+        client.post("/logout")
+    login_as(make_user("admin"))
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    assert client.post(f"/cases/{case.id}/messages", data={"body": "x"}).status_code in (302, 403)
+    assert db.session.get(Case, case.id).state == "requested"
