@@ -1,16 +1,17 @@
 """Streaming multipart upload: the file part goes straight from the request body into the
 evidence store's writer (hashing while writing), never into memory or a second temp file.
 
-Werkzeug's stock form parser spools the part to a temporary file first and the handler
-then reads it again to hash it; here each chunk is hashed and written once."""
+Werkzeug's stock form parser spools the part to a temporary file first, and its sans-io
+decoder copies every byte several times; this parser looks for the boundary with
+`bytes.find` and hands memoryview slices of each chunk to the writer, so each byte is
+copied once from the socket, hashed once and written once."""
 from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from ..errors import Invalid, TooLarge
 
-CHUNK = 1 << 20
+CHUNK = 256 * 1024
 FIELD_LIMIT = 16 * 1024
-TO_WRITER, IGNORED = object(), object()
+HEADER_LIMIT = 8 * 1024
 
 
 class Upload:
@@ -22,6 +23,53 @@ class Upload:
             self.writer.abort()
 
 
+class _Body:
+    """The request body as a buffer we can search and consume from the front."""
+
+    def __init__(self, stream):
+        self.stream, self.buf, self.eof = stream, b"", False
+
+    def fill(self, need):
+        while len(self.buf) < need and not self.eof:
+            chunk = self.stream.read(CHUNK)
+            if not chunk:
+                self.eof = True
+            else:
+                self.buf = self.buf + chunk if self.buf else chunk
+
+    def read_until(self, marker, limit):
+        """Bytes up to `marker` (consumed with it), for small headers and fields."""
+        while True:
+            at = self.buf.find(marker)
+            if at >= 0:
+                data, self.buf = self.buf[:at], self.buf[at + len(marker):]
+                return data
+            if len(self.buf) > limit or self.eof:
+                raise Invalid("Malformed multipart body", {"file": "malformed"})
+            self.fill(len(self.buf) + 1)
+
+    def stream_until(self, marker, sink, limit=None):
+        """Pass everything before `marker` to sink(memoryview) chunk by chunk; consume the marker."""
+        sent, keep = 0, len(marker) - 1
+        while True:
+            at = self.buf.find(marker)
+            if at >= 0:
+                if at:
+                    sink(memoryview(self.buf)[:at])
+                self.buf = self.buf[at + len(marker):]
+                return
+            if self.eof:
+                raise Invalid("Malformed multipart body", {"file": "truncated"})
+            safe = len(self.buf) - keep  # the marker may start in the last len(marker)-1 bytes
+            if safe > 0:
+                sink(memoryview(self.buf)[:safe])
+                sent += safe
+                if limit is not None and sent > limit:
+                    raise Invalid("A form field is too long", {"field": f"at most {limit} bytes"})
+                self.buf = self.buf[safe:]
+            self.fill(len(self.buf) + CHUNK)
+
+
 def parse_upload(request, store, max_size):
     """Read the multipart body; returns an Upload whose writer holds the (uncommitted) file."""
     ctype, options = parse_options_header(request.headers.get("Content-Type", ""))
@@ -29,38 +77,30 @@ def parse_upload(request, store, max_size):
         raise Invalid("Send multipart/form-data with a file part", {"file": "required"})
     if request.content_length is not None and request.content_length > max_size + FIELD_LIMIT * 4:
         raise TooLarge(f"The file is larger than {max_size // (1024 * 1024)} MB", {"max_bytes": max_size})
-    decoder, upload, part, buf = MultipartDecoder(options["boundary"].encode()), Upload(), None, []
-    stream = request.stream
+    boundary = options["boundary"].encode()
+    body, upload = _Body(request.stream), Upload()
     try:
+        body.read_until(b"--" + boundary, HEADER_LIMIT)  # preamble
         while True:
-            chunk = stream.read(CHUNK)
-            decoder.receive_data(chunk or None)
-            event = decoder.next_event()
-            while not isinstance(event, (NeedData, Epilogue)):
-                if isinstance(event, File) and event.name == "file" and upload.writer is None:
-                    part, upload.filename = TO_WRITER, (event.filename or "")[:255]
-                    upload.writer = store.writer(max_size)
-                elif isinstance(event, File):
-                    part = IGNORED  # one file per upload; further file parts are skipped
-                elif isinstance(event, Field):
-                    part, buf = event.name, []
-                elif isinstance(event, Data):
-                    if part is TO_WRITER:
-                        upload.writer.write(event.data)
-                    elif part is not None and part is not IGNORED:
-                        buf.append(event.data)
-                        if sum(map(len, buf)) > FIELD_LIMIT:
-                            raise Invalid("A form field is too long", {part: f"at most {FIELD_LIMIT} bytes"})
-                        if not event.more_data:
-                            upload.fields[part] = b"".join(buf).decode("utf-8", "replace")
-                    if not event.more_data:
-                        part = None
-                event = decoder.next_event()
-            if isinstance(event, Epilogue) or not chunk:
-                break
-    except ValueError:
-        upload.close()
-        raise Invalid("Malformed multipart body", {"file": "malformed"}) from None
+            body.fill(2)
+            if body.buf.startswith(b"--"):
+                break  # closing boundary
+            body.read_until(b"\r\n", HEADER_LIMIT)
+            headers = body.read_until(b"\r\n\r\n", HEADER_LIMIT).decode("utf-8", "replace")
+            disposition = next((line.split(":", 1)[1] for line in headers.split("\r\n")
+                                if line.lower().startswith("content-disposition:")), "")
+            _, params = parse_options_header(disposition)
+            name, end = params.get("name", ""), b"\r\n--" + boundary
+            if "filename" in params and name == "file" and upload.writer is None:
+                upload.filename = params["filename"][:255]
+                upload.writer = store.writer(max_size)
+                body.stream_until(end, upload.writer.write)
+            elif "filename" in params:
+                body.stream_until(end, lambda data: None)  # one file per upload; others are skipped
+            else:
+                value = bytearray()
+                body.stream_until(end, value.extend, limit=FIELD_LIMIT)
+                upload.fields[name] = value.decode("utf-8", "replace")
     except BaseException:
         upload.close()
         raise
