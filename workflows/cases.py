@@ -30,10 +30,10 @@ def next_phase(case):
     if target is None or isinstance(target, tuple):
         return target
     if target == "execution":
-        if case.remedy_type == "dismiss":
-            return "closed", "dismissed"
-        if not case.remedy_amount_fen:  # e.g. an exchange completed in negotiation
-            return "closed", "resolved"
+        money = case.remedy_amount_fen and case.remedy_type != "dismiss"
+        exchange = case.remedy_type == "exchange" and case.phase != "negotiation"  # not already done there
+        if not (money or exchange or case.penalties):
+            return "closed", "dismissed" if case.remedy_type == "dismiss" else "resolved"
     return target, PHASES[target].spec.initial
 
 

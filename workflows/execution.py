@@ -1,36 +1,40 @@
-"""Phase 5 — execution (执行): the remedy is carried out with real money movements.
+"""Phase 5 — execution (执行): the case waits while its execution tasks carry out the remedy.
 
-| state                   | who acts | moves                                                     |
-|-------------------------|----------|-----------------------------------------------------------|
-| pending                 | system   | execute → done (escrow covers it) / awaiting_seller_payment (money already released) |
-| awaiting_seller_payment | seller   | pay_refund → done · timeout: advance (先行垫付) → done     |
+| state     | who acts       | moves                                                              |
+|-----------|----------------|--------------------------------------------------------------------|
+| executing | tasks / seller | seller: pay_refund, ship_replacement · buyer: confirm_replacement (each delegated to the task waiting for it) · system: complete → done (all tasks done) |
 
-`pending` is fired right after the commit that enters it, and retried by the sweeper."""
+The tasks themselves, one per remedy, are the machine in workflows/tasks.py. The case is
+looked at again every `execution_check_hours` (`check`) while tasks are still running."""
 from .engine import Phase
 from .spec import PhaseSpec, StateSpec, t
 
 
-def escrow_covers(case, data, rules):
-    return case.escrow_fen >= case.remedy_amount_fen
+def _task_in(state):
+    def guard(case, data, rules):
+        return state in case.task_states
+    guard.__name__ = f"task_{state}"
+    return guard
 
 
-def escrow_short(case, data, rules):
-    return not escrow_covers(case, data, rules)
+def all_tasks_done(case, data, rules):
+    return case.tasks_done
 
 
 SPEC = PhaseSpec(
     name="execution",
-    initial="pending",
+    initial="executing",
     states=(
-        StateSpec("pending", "system", "execution_retry_hours", "execute"),
-        StateSpec("awaiting_seller_payment", "seller", "seller_refund_hours", "advance"),
+        StateSpec("executing", lambda case: case.task_waiting, "execution_check_hours", "check"),
         StateSpec("done", terminal=True),  # → closed / resolved
     ),
     transitions=(
-        t("execute", "pending", "done", "system", guards=(escrow_covers,)),
-        t("execute", "pending", "awaiting_seller_payment", "system", guards=(escrow_short,)),
-        t("pay_refund", "awaiting_seller_payment", "done", "seller"),
-        t("advance", "awaiting_seller_payment", "done", "system"),
+        t("pay_refund", "executing", "=", "seller", guards=(_task_in("awaiting_seller"),)),
+        t("ship_replacement", "executing", "=", "seller", fields=("carrier", "tracking_no"),
+          guards=(_task_in("awaiting_shipment"),)),
+        t("confirm_replacement", "executing", "=", "buyer", guards=(_task_in("in_transit"),)),
+        t("check", "executing", "=", "system"),
+        t("complete", "executing", "done", "system", guards=(all_tasks_done,)),
     ),
 )
 

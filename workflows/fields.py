@@ -21,7 +21,21 @@ FIELDS = {
     "remedy": (str, True, REMEDIES, None),
     "findings": (str, True, None, 5000),
     "rule": (str, True, None, 200),
+    "penalties": (list, False, None, 5),
 }
+PENALTY_KINDS = ("takedown", "points", "restrict", "blacklist")
+
+
+def _penalty_problem(item):
+    if not isinstance(item, dict) or item.get("kind") not in PENALTY_KINDS:
+        return f"each penalty is an object with kind one of: {', '.join(PENALTY_KINDS)}"
+    number = {"takedown": ("listing_id", 1, 2**31 - 1), "points": ("points", 1, 48), "restrict": ("days", 1, 365)}
+    if item["kind"] in number:
+        name, low, high = number[item["kind"]]
+        value = item.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"{item['kind']} needs {name} between {low} and {high}"
+    return None
 
 
 def validate(names, data):
@@ -39,9 +53,13 @@ def validate(names, data):
             errors[name] = "must be an integer"
         elif kind is str and not isinstance(value, str):
             errors[name] = "must be a string"
+        elif kind is list and (not isinstance(value, list) or len(value) > max_len):
+            errors[name] = f"must be a list of at most {max_len} items"
+        elif kind is list and any(map(_penalty_problem, value)):
+            errors[name] = next(filter(None, map(_penalty_problem, value)))
         elif choices and value not in choices:
             errors[name] = f"must be one of: {', '.join(choices)}"
-        elif max_len and len(value) > max_len:
+        elif kind is str and max_len and len(value) > max_len:
             errors[name] = f"at most {max_len} characters"
         elif kind is int and not 0 <= value <= MAX_FEN:
             errors[name] = f"must be between 0 and {MAX_FEN}"

@@ -44,7 +44,7 @@ SPEC = PhaseSpec(
           guards=(evidence_not_extended,)),
         t("close_evidence", "evidence_period", "under_review", "system"),
         t("start_review", ("assigned", "evidence_period"), "under_review", "mediator"),
-        t("propose", "under_review", "proposed", "mediator", fields=("remedy", "amount_fen", "findings", "rule")),
+        t("propose", "under_review", "proposed", "mediator", fields=("remedy", "amount_fen", "findings", "rule", "penalties")),
         t("flag_overdue", ("assigned", "under_review"), "=", "system"),
         t("withdraw", OPEN, "withdrawn", "buyer"),
     ),

@@ -44,7 +44,7 @@ SPEC = PhaseSpec(
         t("reject_proposal", "proposed", "rejected", ("buyer", "seller"), fields=("reason",),
           guards=(not_yet_accepted_by_caller,)),
         t("accept_by_silence", "proposed", "accepted", "system"),
-        t("rule", "rejected", "ruled", "mediator", fields=("remedy", "amount_fen", "findings", "rule")),
+        t("rule", "rejected", "ruled", "mediator", fields=("remedy", "amount_fen", "findings", "rule", "penalties")),
         t("flag_overdue", "rejected", "=", "system"),
     ),
 )

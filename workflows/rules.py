@@ -30,6 +30,13 @@ DEFAULTS = MappingProxyType({
     # execution (执行)
     "execution_retry_hours": 1,             # a pending execution step is retried by the sweeper
     "seller_refund_hours": 48,              # seller pays a refund whose money was released
+    "execution_check_hours": 24,            # a case in execution is looked at again at least this often
+    "recovery_retry_hours": 24,             # an advance still owed is taken again from the shop
+    "max_task_attempts": 5,                 # a failing execution step is retried this often, then shows failed
+    # late-shipment compensation (延迟发货赔付): a share of the item price, within bounds
+    "late_shipment_percent": 5,
+    "late_shipment_min_fen": 500,
+    "late_shipment_max_fen": 3000,
     # limits
     "max_modifications": 3,                 # times a buyer may modify a refused/countered request
     "max_open_cases_per_order": 1,

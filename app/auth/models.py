@@ -16,6 +16,7 @@ class User(UserMixin, db.Model):
     role = db.Column(db.String(16), nullable=False)
     shop_id = db.Column(db.Integer, db.ForeignKey("shops.id"), index=True)  # sellers: the shop they staff
     is_active_flag = db.Column("is_active", db.Boolean, nullable=False, default=True)
+    is_malicious_refund = db.Column(db.Boolean, nullable=False, default=False)  # buyer credit: no advances
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     __table_args__ = (

@@ -33,6 +33,7 @@ class Case(db.Model):
     rule_applied = db.Column(db.String(200))
     decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     remedy_final = db.Column(db.Boolean, nullable=False, default=False)
+    penalties = db.Column(db.JSON, nullable=False, default=list)  # [{kind, listing_id | points | days}]
     buyer_accepted_at = db.Column(db.DateTime)
     seller_accepted_at = db.Column(db.DateTime)
     # deadline: fired by the sweeper as the system actor

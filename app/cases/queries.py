@@ -79,3 +79,14 @@ def open_cases_for(order_ids):
 
 def cases_of_order(order_id):
     return db.session.execute(select(Case).where(Case.order_id == order_id).order_by(Case.id)).scalars().all()
+
+
+def case_tasks(case_ids):
+    """{case_id: [ExecutionTask]}, one query."""
+    from ..execution.models import ExecutionTask
+    out = {cid: [] for cid in case_ids}
+    if case_ids:
+        for task in db.session.execute(select(ExecutionTask).where(ExecutionTask.case_id.in_(case_ids))
+                                       .order_by(ExecutionTask.id)).scalars():
+            out[task.case_id].append(task)
+    return out

@@ -15,12 +15,13 @@ from workflows.fields import validate
 from .. import MAX_ID
 from ..auth.models import User
 from ..auth.policy import case_role, order_role
-from ..db_tx import after_commit, lock, transaction
+from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound
+from ..execution.models import ExecutionTask
+from ..execution.services import BUYER_FACING, create_tasks, fire_task, late_shipment_compensation, open_task, tasks_of
 from ..extensions import db
 from ..orders.models import Order
 from ..orders.queries import money_for
-from ..payments.services import balance, buyer_funding_code, escrow_code, receivable_code, seller_code, transfer
 from ..rules import get_rules
 from ..shipping.models import Shipment
 from ..timeutil import utcnow
@@ -170,10 +171,11 @@ def apply_action(case, trigger, *, actor, role, data, now, rules):
     except ActionNotAllowed:
         raise ActionNotAvailable(f"'{trigger}' is not available in state '{case.state}'",
                                  {"available_actions": _names(case, role, rules)}) from None
-    payload = {**clean, **(EFFECTS.get(trigger, _no_effect)(case, actor, clean, now, rules) or {})}
+    effects = EXECUTION_EFFECTS if before[0] == "execution" else EFFECTS
+    payload = {**clean, **(effects.get(trigger, _no_effect)(case, actor, clean, now, rules) or {})}
     running_due = case.due_at
     _set_deadline(case, rules, now)
-    if (case.phase, case.state) == before and trigger != "flag_overdue":
+    if (case.phase, case.state) == before and trigger not in ("flag_overdue", "check"):
         # a step that stays in its state keeps the running deadline (an extension adds to it)
         extra = rules["evidence_period_hours"] if trigger == "extend_evidence" else 0
         case.due_at = running_due + timedelta(hours=extra)
@@ -185,7 +187,21 @@ def apply_action(case, trigger, *, actor, role, data, now, rules):
     event = append_event(case, actor=actor, role=role, trigger=trigger, before=before, payload=payload, now=now)
     _system_message(case, event, now)
     db.session.flush()
+    if before[0] == "execution" and trigger in TASK_TRIGGERS:
+        after_task(case, now, rules)
     return event
+
+
+def after_task(case, now, rules):
+    """After a task moved: the case follows — it completes when every task is done, and its
+    waiting_for shows whom the tasks wait for."""
+    if case.phase != "execution":
+        return
+    _prepare(case)
+    if case.tasks_done:
+        apply_action(case, "complete", actor=None, role="system", data={}, now=now, rules=rules)
+    else:
+        case.waiting_for = case.task_waiting
 
 
 def _names(case, role, rules):
@@ -194,17 +210,21 @@ def _names(case, role, rules):
 
 
 def _prepare(case):
-    """Transient values the guards read."""
-    if case.phase == "execution" and case.order_id is not None:
-        case.escrow_fen = balance(escrow_code(case.order_id))
-    else:
-        case.escrow_fen = 0
+    """Transient values the guards and the execution phase's waiting_for read."""
+    tasks = [t for t in tasks_of(case.id) if t.kind in BUYER_FACING] if case.phase == "execution" else []
+    case.task_states = {t.state for t in tasks}
+    case.tasks_done = all(t.state == "done" for t in tasks)
+    case.task_waiting = next((t.waiting_for for t in tasks if t.waiting_for not in (None, "system")), "system")
 
 
 def _set_deadline(case, rules, now):
+    if case.phase == "execution":
+        _prepare(case)
     if case.phase == "closed":
         case.due_at = case.on_timeout = case.waiting_for = None
         return
+    if PHASES[case.phase].is_terminal(case.state):
+        return  # the hand-over to the next phase sets the deadline
     case.due_at, case.on_timeout, case.waiting_for = PHASES[case.phase].deadline_for(case, rules, now)
 
 
@@ -292,10 +312,14 @@ def _decide(final):
     def effect(case, actor, data, now, rules):
         remedy, refundable = data["remedy"], _refundable(case)
         amount = {"full_refund": refundable, "dismiss": 0, "exchange": 0}.get(remedy, data.get("amount_fen", 0))
+        late = case.complaint_type == "not_shipped" or case.reason == "late_shipment"
+        if remedy == "compensation" and not amount and late and case.order is not None:
+            amount = late_shipment_compensation(case.order.total_fen, rules)
         if remedy in ("partial_refund", "return_refund", "compensation") and not 0 < amount <= refundable:
             raise Invalid("The amount must be positive and at most what is refundable",
                           {"amount_fen": f"between 1 and {refundable}"})
         _set_remedy(case, remedy, amount, data["findings"], data["rule"], actor, final)
+        case.penalties = data.get("penalties") or []
         case.buyer_accepted_at = case.seller_accepted_at = None
     return effect
 
@@ -343,45 +367,22 @@ def _flag_overdue(case, actor, data, now, rules):
     return {"overdue_count": case.overdue_count}
 
 
-def _execute(case, actor, data, now, rules):
-    if case.state == "done":  # escrow still holds the money
-        _refund_to_buyer(case, escrow_code(case.order_id), "refund", now)
-
-
-def _pay_refund(case, actor, data, now, rules):
-    _refund_to_buyer(case, seller_code(case.shop_id, "balance"), "seller_refund", now)
-
-
-def _advance(case, actor, data, now, rules):
-    """先行垫付: the platform pays the buyer and books a receivable against the shop."""
-    _refund_to_buyer(case, "platform:guarantee", "advance", now)
-    transfer(seller_code(case.shop_id, "payable"), receivable_code(case.shop_id), case.remedy_amount_fen,
-             f"case:{case.id}:receivable", kind="receivable", order_id=case.order_id, case_id=case.id, at=now,
-             memo="platform advance to be recovered from the shop")
-
-
-def _refund_to_buyer(case, source, kind, now):
-    if case.remedy_amount_fen:
-        transfer(source, buyer_funding_code(case.buyer_id), case.remedy_amount_fen, f"case:{case.id}:{kind}",
-                 kind=kind, order_id=case.order_id, case_id=case.id, at=now, memo=f"{case.number} {case.remedy_type}")
+def _delegate(trigger, state):
+    """A case action in execution is carried out by the task waiting for it."""
+    def effect(case, actor, data, now, rules):
+        task = lock(ExecutionTask, open_task(case, (state,)).id)
+        fire_task(task, trigger, role=actor.role, actor=actor, data=data, now=now, rules=rules)
+        return {"task_id": task.id}
+    return effect
 
 
 def _enter(case, now, rules):
     """Side effects of entering a phase's first state (or closing)."""
     if case.phase == "execution":
-        case_id = case.id
-        after_commit(lambda: _run_execution(case_id, now))
+        create_tasks(case, now, rules)
     if case.phase == "closed":
         case.closed_at = now
         _release_order(case, now)
-
-
-def _run_execution(case_id, now):
-    """Inline execution after the commit (the embedded default); the sweeper retries it."""
-    try:
-        perform_action(case_id, "execute", actor=None, now=now)
-    except (ActionNotAvailable, Conflict, Invalid):
-        pass  # already executed, or retried by the sweeper at the pending deadline
 
 
 def _release_order(case, now):
@@ -406,5 +407,8 @@ EFFECTS = {
     "assign": _assign, "auto_assign": _auto_assign, "request_evidence": _request_evidence,
     "extend_evidence": _extend_evidence, "propose": _decide(final=False), "rule": _decide(final=True),
     "accept_proposal": _accept_proposal, "accept_by_silence": _accept_by_silence, "flag_overdue": _flag_overdue,
-    "execute": _execute, "pay_refund": _pay_refund, "advance": _advance,
 }
+# in the execution phase these actions are carried out by the task waiting for them
+TASK_TRIGGERS = {"pay_refund": "awaiting_seller", "ship_replacement": "awaiting_shipment",
+                 "confirm_replacement": "in_transit"}
+EXECUTION_EFFECTS = {trigger: _delegate(trigger, state) for trigger, state in TASK_TRIGGERS.items()}

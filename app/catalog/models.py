@@ -11,6 +11,8 @@ class Shop(db.Model):
     name = db.Column(db.String(128), nullable=False, unique=True)
     required_deposit_fen = db.Column(db.BigInteger, nullable=False, default=0)  # 保证金 the shop must hold
     points = db.Column(db.Integer, nullable=False, default=0)  # penalty points deducted
+    restricted_until = db.Column(db.DateTime)                  # penalty: restricted selling
+    is_blacklisted = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     products = db.relationship("Product", back_populates="shop", order_by="Product.id")

@@ -24,7 +24,7 @@ def run_command(at, loop, interval, batch_size):
     while True:
         result = sweep(now, batch_size=batch_size)
         click.echo(f"fired {result.fired} case deadlines, {result.failed} failed (retried later), "
-                   f"auto-confirmed {result.orders_confirmed} orders")
+                   f"auto-confirmed {result.orders_confirmed} orders, ran {result.tasks_run} execution tasks")
         for number, trigger, message in result.errors:
             click.echo(f"  {number}: {trigger} failed: {message}")
         if not loop:

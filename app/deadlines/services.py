@@ -15,6 +15,8 @@ from ..cases.models import Case
 from ..cases.services import apply_action
 from ..db_tx import transaction
 from ..errors import DomainError
+from ..execution.models import ExecutionTask
+from ..execution.services import run_task
 from ..extensions import db
 from ..orders.models import Order
 from ..orders.services import apply_order_timeout
@@ -29,6 +31,7 @@ class SweepResult:
     fired: int = 0
     failed: int = 0
     orders_confirmed: int = 0
+    tasks_run: int = 0
     errors: list = field(default_factory=list)
 
 
@@ -45,7 +48,30 @@ def sweep(now=None, batch_size=200):
         pass
     while _sweep_orders(now, rules, batch_size, result):
         pass
+    _sweep_tasks(now, batch_size, result)
     return result
+
+
+def _sweep_tasks(now, batch_size, result):
+    """Execution tasks: each due one runs through run_task, which locks the case and the task
+    and checks again that it is due, so sweepers running at once fire it once."""
+    last_id = 0
+    while True:
+        ids = db.session.execute(select(ExecutionTask.id).where(
+            ExecutionTask.due_at <= now, ExecutionTask.state != "done", ExecutionTask.id > last_id)
+            .order_by(ExecutionTask.id).limit(batch_size)).scalars().all()
+        db.session.rollback()
+        if not ids:
+            return
+        for task_id in ids:
+            try:
+                run_task(task_id, now=now)
+                result.tasks_run += 1
+            except DomainError as exc:
+                result.failed += 1
+                result.errors.append((f"task {task_id}", "run", exc.message))
+        last_id = ids[-1]
+        db.session.expunge_all()
 
 
 def _sweep_cases(now, rules, batch_size, result):

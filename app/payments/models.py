@@ -36,6 +36,7 @@ class JournalEntry(db.Model):
     amount_fen = db.Column(db.BigInteger, nullable=False)  # the sum of the positive lines
     order_id = db.Column(db.Integer, db.ForeignKey("orders.id"), index=True)
     case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), index=True)
+    task_id = db.Column(db.Integer, db.ForeignKey("execution_tasks.id"), index=True)
     memo = db.Column(db.String(255), nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 

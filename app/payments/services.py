@@ -62,7 +62,7 @@ def balance(code):
     ).scalar_one()
 
 
-def post_entry(lines, idempotency_key, *, kind, order_id=None, case_id=None, memo="", at=None):
+def post_entry(lines, idempotency_key, *, kind, order_id=None, case_id=None, task_id=None, memo="", at=None):
     """Write one journal entry from [(account_code, signed amount_fen)].
 
     The lines must sum to zero. A repeat with the same idempotency key is a no-op that
@@ -75,7 +75,8 @@ def post_entry(lines, idempotency_key, *, kind, order_id=None, case_id=None, mem
     lines = [(code, int(amount)) for code, amount in lines if amount]
     if not lines or sum(amount for _, amount in lines) != 0:
         raise Invalid("Journal entry does not balance", {"lines": lines})
-    entry = JournalEntry(idempotency_key=idempotency_key, kind=kind, order_id=order_id, case_id=case_id, memo=memo,
+    entry = JournalEntry(idempotency_key=idempotency_key, kind=kind, order_id=order_id, case_id=case_id,
+                         task_id=task_id, memo=memo,
                          created_at=at or utcnow(),
                          amount_fen=sum(amount for _, amount in lines if amount > 0))
     accounts = {code: ensure_account(code) for code, _ in lines}

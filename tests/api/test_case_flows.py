@@ -60,8 +60,10 @@ def test_seed_flow_refund_refused_escalated_mediated_partially_refunded(client, 
     # execution runs inline after the commit: the refund comes out of escrow
     case = client.get(f"/api/v1/cases/{cid}", headers=b).get_json()
     assert (case["phase"], case["state"]) == ("closed", "resolved")
-    assert case["executions"][0]["kind"] == "partial_refund"
-    assert case["executions"][0]["ledger_entries"][0]["amount_fen"] == 8_000
+    execution = case["executions"][0]
+    assert (execution["kind"], execution["state"], execution["paid_by"]) == ("refund", "done", "escrow")
+    assert execution["ledger_entries"][0]["amount_fen"] == 8_000
+    assert case["remedy"]["type"] == "partial_refund"
     money = money_for([order.id])[order.id]
     assert (money["refunded_fen"], money["escrow_fen"]) == (8_000, 12_000)
     audit = client.get(f"/api/v1/cases/{cid}/audit", headers=m).get_json()
@@ -87,7 +89,7 @@ def test_seller_never_answers_and_the_sweeper_auto_agrees(client, ctx, runner):
     assert money_for([oid])[oid]["refunded_fen"] == 6_600
     events = client.get(f"/api/v1/cases/{case['id']}/events", headers=b).get_json()["items"]
     assert [(e["trigger"], e["actor_role"]) for e in events] == [("open", "buyer"), ("agree", "system"),
-                                                                  ("execute", "system")]
+                                                                  ("complete", "system")]
 
 
 def test_action_not_available_is_409_with_the_allowed_actions_and_changes_nothing(client, ctx):

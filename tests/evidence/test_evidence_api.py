@@ -204,7 +204,8 @@ def test_order_chat_is_seen_by_the_mediator_but_written_only_by_the_parties(clie
 
 def test_flask_evidence_verify_finds_a_tampered_file(app, client, case_setup, runner):
     case_id, _, _, b, _ = case_setup
-    sha = upload(client, b, case_id, png_bytes()).get_json()["sha256"]
+    # content no other test uploads: the store outlives each test, and this file gets damaged
+    sha = upload(client, b, case_id, png_bytes(size=(17, 13), color=(7, 77, 177))).get_json()["sha256"]
     ok = runner.invoke(args=["evidence", "verify"])
     assert ok.exit_code == 0 and "0 bad" in ok.output
     path = next(f for f in stored_files(app) if f.endswith(sha))

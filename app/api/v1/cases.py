@@ -2,7 +2,7 @@ from flask import g, request
 
 from ...cases.audit import verify_chain
 from ...cases.models import PHASES
-from ...cases.queries import actions_for, case_ledger, cases_for, events_for, get_case, messages_for
+from ...cases.queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
 from ...cases.services import file_complaint, open_case, perform_action
 from ...errors import Invalid
 from . import bp, json_body, page_args, page_body, token_required
@@ -10,7 +10,8 @@ from .serializers import case_json, event_json, message_json
 
 
 def _case_body(case):
-    return case_json(case, actions_for(case, g.api_user), case_ledger([case.id])[case.id])
+    return case_json(case, actions_for(case, g.api_user), case_ledger([case.id])[case.id],
+                     case_tasks([case.id])[case.id])
 
 
 @bp.post("/orders/<int:order_id>/cases")
@@ -40,8 +41,9 @@ def list_cases():
         raise Invalid("Unknown phase", {"phase": f"one of {', '.join(PHASES)}"})
     cases, total = cases_for(g.api_user, phase=phase, state=request.args.get("state") or None,
                              page=page, per_page=per_page)
-    ledger = case_ledger([c.id for c in cases])
-    items = [case_json(c, actions_for(c, g.api_user), ledger[c.id]) for c in cases]
+    ids = [c.id for c in cases]
+    ledger, tasks = case_ledger(ids), case_tasks(ids)
+    items = [case_json(c, actions_for(c, g.api_user), ledger[c.id], tasks[c.id]) for c in cases]
     return page_body(items, page, per_page, total)
 
 

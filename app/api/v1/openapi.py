@@ -8,9 +8,12 @@ from flask import current_app
 import evidence_store
 from workflows.cases import CLOSED_STATES
 from workflows.cases import PHASES as CASE_PHASES
-from workflows.fields import FIELDS
+from workflows.fields import FIELDS, MAX_FEN, PENALTY_KINDS
 from workflows.rules import COMPLAINT_TYPES, REMEDIES
+from workflows.tasks import KINDS as TASK_KINDS
+from workflows.tasks import SPEC as TASK_SPEC
 
+from ... import MAX_ID
 from ...auth.models import ROLES
 from ...cases.models import KINDS, PHASES
 from ...cases.services import AFTER_SALES_KINDS
@@ -23,7 +26,6 @@ from . import bp
 OPENAPI_VERSION = "3.1.0"
 MAX_PER_PAGE = 100  # page_args() in __init__.py
 PARTIES = ("buyer", "seller", "mediator", "system")  # waiting_for
-EXECUTION_STATES = ("pending", "in_progress", "done")  # serializers.execution_json
 CONTRIBUTORS = ("buyer", "seller", "mediator")  # auth.policy.contributor_role
 CHAT_ROLES = ("buyer", "seller")  # chat.services.post_order_message
 SHIPMENT_STATUSES = ("in_transit", "signed")  # app.shipping.models check constraint
@@ -48,6 +50,18 @@ def timeout_triggers():
     return _unique(s.on_timeout for phase in CASE_PHASES.values() for s in phase.spec.states if s.on_timeout)
 
 
+def task_states():
+    return [s.name for s in TASK_SPEC.states]
+
+
+def task_parties():
+    return _unique(s.waiting_for for s in TASK_SPEC.states if isinstance(s.waiting_for, str))
+
+
+def task_timeouts():
+    return _unique(s.on_timeout for s in TASK_SPEC.states if s.on_timeout)
+
+
 def reason_codes(rules):
     return _unique(code for codes in rules["reasons"].values() for code in codes)
 
@@ -69,6 +83,15 @@ def integer(minimum=None, maximum=None):
 
 def nullable_integer():
     return {"type": ["integer", "null"]}
+
+
+def an_id():
+    """An id a client sends: the int converter and the services refuse anything past MAX_ID."""
+    return integer(1, MAX_ID)
+
+
+def nullable_id():
+    return {**an_id(), "type": ["integer", "null"]}
 
 
 def string(enum=None, max_length=None, nullable=False):
@@ -101,7 +124,11 @@ def page_of(item):
 def field_schema(name):
     """The JSON schema of one action field of workflows/fields.py."""
     kind, _required, choices, max_length = FIELDS[name]
-    return integer(0) if kind is int else string(choices, max_length)
+    if kind is int:
+        return integer(0, MAX_FEN)
+    if kind is list:  # penalties
+        return {"type": "array", "maxItems": max_length, "items": ref("Penalty")}
+    return string(choices, max_length)
 
 
 # ---------------------------------------------------------------- responses and parameters
@@ -140,7 +167,7 @@ def responses(ok_status, ok_description, ok_schema, *errors):
 
 def path_id(name, what):
     return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id",
-            "schema": integer(1)}
+            "schema": an_id()}
 
 
 PAGING = [
@@ -192,16 +219,24 @@ def components(rules):
         "AvailableAction": obj({
             "name": string(actions),
             "fields": {"type": "array", "items": string(list(FIELDS))}}),
+        "Penalty": obj({
+            "kind": string(PENALTY_KINDS), "listing_id": integer(1), "points": integer(1), "days": integer(1)},
+            required=("kind",), closed=False),
         "Remedy": obj({
             "type": string(REMEDIES), "amount_fen": integer(0), "findings": string(nullable=True),
-            "rule": string(nullable=True), "decided_by": nullable_integer(), "final": {"type": "boolean"}}),
+            "rule": string(nullable=True), "decided_by": nullable_integer(), "final": {"type": "boolean"},
+            "penalties": {"type": "array", "items": ref("Penalty")}}),
         "LedgerLine": obj({"account": string(), "amount_fen": integer()}),
         "LedgerEntry": obj({
             "id": integer(1), "kind": string(), "amount_fen": integer(1), "memo": string(),
             "created_at": datetime_(), "lines": {"type": "array", "items": ref("LedgerLine")}}),
         "Execution": obj({
-            "id": integer(1), "kind": string(REMEDIES), "state": string(EXECUTION_STATES),
-            "amount_fen": integer(0), "ledger_entries": {"type": "array", "items": ref("LedgerEntry")}}),
+            "id": integer(1), "kind": string(TASK_KINDS), "state": string(task_states()),
+            "amount_fen": integer(0), "paid_by": string(nullable=True), "recovered_fen": integer(0),
+            "owed_fen": integer(0), "detail": {"type": "object"}, "attempts": integer(0),
+            "last_error": string(nullable=True), "waiting_for": string(task_parties(), nullable=True),
+            "due_at": datetime_(True), "on_timeout": string(task_timeouts(), nullable=True),
+            "ledger_entries": {"type": "array", "items": ref("LedgerEntry")}}),
         "Case": obj({
             "id": integer(1), "number": string(), "kind": string(KINDS),
             "reason": string(reason_codes(rules), nullable=True),
@@ -239,7 +274,7 @@ def components(rules):
             "has_thumbnail": {"type": "boolean"}, "created_at": datetime_()}),
         "NewMessage": obj({
             "body": {"type": "string", "minLength": 1, "maxLength": message_max},
-            "evidence_ids": {"type": "array", "items": integer(1)}}, required=("body",), closed=False),
+            "evidence_ids": {"type": "array", "items": an_id()}}, required=("body",), closed=False),
         "NewOrderMessage": obj({"body": {"type": "string", "minLength": 1, "maxLength": message_max}},
                                closed=False),
         "NewEvidence": obj({
@@ -255,11 +290,11 @@ def components(rules):
                             "password": {"type": "string", "minLength": 1}}, closed=False),
         "NewCase": obj({
             "kind": string(AFTER_SALES_KINDS), "reason": string(reason_codes(rules)),
-            "amount_fen": integer(0), "description": string(max_length=FIELDS["description"][3])},
+            "amount_fen": field_schema("amount_fen"), "description": field_schema("description")},
             required=("kind", "reason", "amount_fen"), closed=False),
         "NewComplaint": obj({
-            "order_id": nullable_integer(), "listing_id": nullable_integer(), "type": string(COMPLAINT_TYPES),
-            "description": string(max_length=FIELDS["description"][3])},
+            "order_id": nullable_id(), "listing_id": nullable_id(),
+            "type": field_schema("type"), "description": field_schema("description")},
             required=("type",), closed=False),
         "ActionFields": obj(action_fields, required=(), closed=False),
         "OrderPage": page_of("Order"),

@@ -35,20 +35,19 @@ def remedy_json(case):
     if case.remedy_type is None:
         return None
     return {"type": case.remedy_type, "amount_fen": case.remedy_amount_fen, "findings": case.findings,
-            "rule": case.rule_applied, "decided_by": case.decided_by_id, "final": case.remedy_final}
+            "rule": case.rule_applied, "decided_by": case.decided_by_id, "final": case.remedy_final,
+            "penalties": case.penalties or []}
 
 
-def execution_json(case, entries):
-    """The case's execution step: the remedy being carried out and the ledger entries it made."""
-    if case.remedy_type is None or case.phase not in ("execution", "closed") or not (
-            case.phase == "execution" or case.state == "resolved"):
-        return []
-    state = {"pending": "pending", "awaiting_seller_payment": "in_progress"}.get(case.state, "done")
-    return [{"id": case.id, "kind": case.remedy_type, "state": state, "amount_fen": case.remedy_amount_fen,
-             "ledger_entries": [entry_json(e) for e in entries]}]
+def execution_json(task, entries):
+    return {"id": task.id, "kind": task.kind, "state": task.state, "amount_fen": task.amount_fen,
+            "paid_by": task.paid_by, "recovered_fen": task.recovered_fen, "owed_fen": task.owed_fen,
+            "detail": task.detail, "attempts": task.attempts, "last_error": task.last_error,
+            "waiting_for": task.waiting_for, "due_at": isoformat(task.due_at), "on_timeout": task.on_timeout,
+            "ledger_entries": [entry_json(e) for e in entries if e.task_id == task.id]}
 
 
-def case_json(case, actions, entries):
+def case_json(case, actions, entries, tasks=()):
     return {
         "id": case.id, "number": case.number, "kind": case.kind, "reason": case.reason,
         "complaint_type": case.complaint_type, "description": case.description,
@@ -57,7 +56,7 @@ def case_json(case, actions, entries):
         "shop_id": case.shop_id, "mediator_id": case.mediator_id,
         "due_at": isoformat(case.due_at), "on_timeout": case.on_timeout, "waiting_for": case.waiting_for,
         "available_actions": [{"name": name, "fields": list(fields)} for name, fields in actions],
-        "remedy": remedy_json(case), "executions": execution_json(case, entries),
+        "remedy": remedy_json(case), "executions": [execution_json(t, entries) for t in tasks],
         "buyer_accepted_at": isoformat(case.buyer_accepted_at),
         "seller_accepted_at": isoformat(case.seller_accepted_at),
         "created_at": isoformat(case.created_at), "updated_at": isoformat(case.updated_at),

@@ -1,0 +1,279 @@
+"""Carrying out remedies: execution tasks, each step exactly once.
+
+Every step runs in one transaction: the case row, then the task row, are locked (always in
+that order), the task's state machine (workflows/tasks.py) is fired, and the ledger
+movement carries an idempotency key derived from the task and the step — so a step that
+runs twice, on two workers at once, or again after a crash moves the money once."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from workflows import ActionNotAllowed
+from workflows.tasks import PHASE as TASK
+
+from ..catalog.models import Product, Shop
+from ..db_tx import lock
+from ..errors import ActionNotAvailable, DomainError, Invalid, NotFound
+from ..extensions import db
+from ..jobs import enqueue
+from ..payments.services import (balance, buyer_funding_code, escrow_code, receivable_code, seller_code,
+                                 transfer)
+from ..shipping.models import Shipment
+from .models import ExecutionTask, Penalty
+
+REFUND_REMEDIES = ("full_refund", "partial_refund", "return_refund")
+BUYER_FACING = ("refund", "compensation", "exchange")  # the case is resolved when these are done
+
+
+def late_shipment_compensation(price_fen, rules):
+    """延迟发货赔付: a share of the price within the rules table's bounds."""
+    share = price_fen * rules["late_shipment_percent"] // 100
+    return max(rules["late_shipment_min_fen"], min(rules["late_shipment_max_fen"], share))
+
+
+def create_tasks(case, now, rules):
+    """The tasks a case's remedy needs; called when the case enters execution."""
+    specs = []
+    if case.remedy_type in REFUND_REMEDIES and case.remedy_amount_fen:
+        specs.append(("refund", case.remedy_amount_fen, {}))
+    elif case.remedy_type == "compensation" and case.remedy_amount_fen:
+        specs.append(("compensation", case.remedy_amount_fen, {}))
+    elif case.remedy_type == "exchange":
+        specs.append(("exchange", 0, {}))
+    specs += [("penalty", 0, dict(p)) for p in (case.penalties or [])]
+    tasks = [ExecutionTask(case_id=case.id, order_id=case.order_id, shop_id=case.shop_id, buyer_id=case.buyer_id,
+                           kind=kind, state="pending", amount_fen=amount, detail=detail, attempts=0,
+                           recovered_fen=0, created_at=now, updated_at=now)
+             for kind, amount, detail in specs]
+    for task in tasks:
+        _set_deadline(task, rules, now)
+    db.session.add_all(tasks)
+    db.session.flush()
+    for task in tasks:
+        enqueue("run_task", task.id)
+    return tasks
+
+
+def _set_deadline(task, rules, now):
+    task.due_at, task.on_timeout, task.waiting_for = TASK.deadline_for(task, rules, now)
+
+
+def tasks_of(case_id):
+    return db.session.execute(select(ExecutionTask).where(ExecutionTask.case_id == case_id)
+                              .order_by(ExecutionTask.id)).scalars().all()
+
+
+def open_task(case, states):
+    """The case's first buyer-facing task in one of `states`, or None."""
+    return next((t for t in tasks_of(case.id) if t.kind in BUYER_FACING and t.state in states), None)
+
+
+def all_done(case):
+    return all(t.state == "done" for t in tasks_of(case.id) if t.kind in BUYER_FACING)
+
+
+# ---------------------------------------------------------------- firing a task
+
+def fire_task(task, trigger, *, role, actor=None, data=None, now, rules):
+    """Fire `trigger` on a locked task and carry out what it means, inside the caller's transaction."""
+    data = data or {}
+    if trigger == "advance" and not _buyer_eligible(task):
+        trigger, data = "fail", {"error": "the buyer is not eligible for a platform advance"}
+    if trigger == "keep" and task.state == "in_progress":
+        trigger = "run"
+    if trigger == "run" or (trigger == "start" and task.state == "pending"):
+        if trigger == "start":
+            _fire(task, "start", role, rules, data)
+        outcome, error = _step(task, now, rules)
+        _fire(task, outcome, "system", rules, {})
+        if outcome == "fail":
+            _failed(task, error, rules)
+    else:
+        _fire(task, trigger, role, rules, data)
+        EFFECTS.get(trigger, lambda *a: None)(task, actor, data, now, rules)
+        if trigger == "fail":
+            _failed(task, data.get("error", "failed"), rules)
+        if trigger == "retry":
+            _fire(task, "start", "system", rules, {})
+            outcome, error = _step(task, now, rules)
+            _fire(task, outcome, "system", rules, {})
+            if outcome == "fail":
+                _failed(task, error, rules)
+    task.updated_at = now
+    _set_deadline(task, rules, now)
+    db.session.flush()
+    return task
+
+
+def _fire(task, trigger, role, rules, data):
+    try:
+        TASK.fire(task, trigger, role, rules, data)
+    except ActionNotAllowed as exc:
+        raise ActionNotAvailable(str(exc), {"available_actions": exc.allowed}) from None
+
+
+def _failed(task, error, rules):
+    task.attempts += 1
+    task.last_error = str(error)[:500]
+
+
+def _step(task, now, rules):
+    """The work of an in_progress task; returns (outcome trigger, error)."""
+    try:
+        with db.session.begin_nested():
+            return STEPS[task.kind](task, now, rules), None
+    except DomainError as exc:
+        return "fail", exc.message
+
+
+def _key(task, step):
+    return f"task:{task.id}:{step}"
+
+
+def _move(task, source, dest, amount, step, kind, now, memo):
+    transfer(source, dest, amount, _key(task, step), kind=kind, order_id=task.order_id, case_id=task.case_id,
+             task_id=task.id, at=now, memo=memo)
+
+
+def _step_refund(task, now, rules):
+    if task.order_id is not None and balance(escrow_code(task.order_id)) >= task.amount_fen:
+        _move(task, escrow_code(task.order_id), buyer_funding_code(task.buyer_id), task.amount_fen, "refund:escrow",
+              "refund", now, "refund from escrow")
+        task.paid_by = "escrow"
+        return "complete"
+    return "wait_seller"  # the money was released to the seller: the seller pays it back
+
+
+def _take_from_shop(task, amount, step, kind, dest, now, memo):
+    """Take up to `amount` from the shop's balance, then its deposit; returns what was taken."""
+    taken = 0
+    for part in ("balance", "deposit"):
+        available = max(balance(seller_code(task.shop_id, part)), 0)
+        take = min(available, amount - taken)
+        if take:
+            _move(task, seller_code(task.shop_id, part), dest, take, f"{step}:{part}", kind, now, memo)
+            taken += take
+    return taken
+
+
+def _step_compensation(task, now, rules):
+    available = sum(max(balance(seller_code(task.shop_id, p)), 0) for p in ("balance", "deposit"))
+    if available < task.amount_fen:
+        raise Invalid("The shop cannot pay the compensation yet", {"shop": f"holds {available} fen"})
+    _take_from_shop(task, task.amount_fen, "compensation", "compensation", buyer_funding_code(task.buyer_id), now,
+                    "compensation from the shop")
+    task.paid_by = "seller"
+    return "complete"
+
+
+def _step_recovery(task, now, rules):
+    owed = task.amount_fen - task.recovered_fen
+    taken = _take_from_shop(task, owed, f"recover:{task.recovered_fen}", "recovery", "platform:guarantee", now,
+                            "advance recovered from the shop")
+    if taken:
+        transfer(receivable_code(task.shop_id), seller_code(task.shop_id, "payable"), taken,
+                 _key(task, f"recover:{task.recovered_fen}:settle"), kind="receivable_settled",
+                 order_id=task.order_id, case_id=task.case_id, task_id=task.id, at=now, memo="receivable settled")
+    task.recovered_fen += taken
+    return "complete" if task.recovered_fen == task.amount_fen else "keep"
+
+
+def _step_exchange(task, now, rules):
+    return "wait_shipment"
+
+
+def _step_penalty(task, now, rules):
+    detail, shop = task.detail, db.session.get(Shop, task.shop_id)
+    kind = detail.get("kind")
+    penalty = Penalty(shop_id=task.shop_id, case_id=task.case_id, task_id=task.id, kind=kind, created_at=now)
+    if kind == "takedown":
+        listing = db.session.get(Product, detail.get("listing_id"))
+        if listing is None or listing.shop_id != task.shop_id:
+            raise Invalid("The listing to take down is not this shop's", {"listing_id": "unknown"})
+        listing.status, penalty.listing_id = "taken_down", listing.id
+    elif kind == "points":
+        shop.points += int(detail.get("points", 0))
+        penalty.points = int(detail.get("points", 0))
+    elif kind == "restrict":
+        penalty.until = now + timedelta(days=int(detail.get("days", 7)))
+        shop.restricted_until = max(shop.restricted_until or penalty.until, penalty.until)
+    elif kind == "blacklist":
+        shop.is_blacklisted = True
+    else:
+        raise Invalid("Unknown penalty", {"kind": kind})
+    db.session.add(penalty)
+    return "complete"
+
+
+STEPS = {"refund": _step_refund, "compensation": _step_compensation, "recovery": _step_recovery,
+         "exchange": _step_exchange, "penalty": _step_penalty}
+
+
+def _pay_refund(task, actor, data, now, rules):
+    _move(task, seller_code(task.shop_id, "balance"), buyer_funding_code(task.buyer_id), task.amount_fen,
+          "refund:seller", "seller_refund", now, "refund paid by the seller")
+    task.paid_by = "seller"
+
+
+def _buyer_eligible(task):
+    from ..auth.models import User
+    return not db.session.get(User, task.buyer_id).is_malicious_refund
+
+
+def _advance(task, actor, data, now, rules):
+    """先行垫付: the platform pays the buyer, books a receivable against the shop, and starts recovery."""
+    _move(task, "platform:guarantee", buyer_funding_code(task.buyer_id), task.amount_fen, "refund:advance",
+          "advance", now, "platform advance payment (先行垫付)")
+    _move(task, seller_code(task.shop_id, "payable"), receivable_code(task.shop_id), task.amount_fen,
+          "receivable", "receivable", now, "advance to be recovered from the shop")
+    task.paid_by = "platform"
+    recovery = ExecutionTask(case_id=task.case_id, order_id=task.order_id, shop_id=task.shop_id,
+                             buyer_id=task.buyer_id, parent_id=task.id, kind="recovery", state="pending",
+                             amount_fen=task.amount_fen, attempts=0, recovered_fen=0, detail={},
+                             created_at=now, updated_at=now)
+    _set_deadline(recovery, rules, now)
+    db.session.add(recovery)
+    db.session.flush()
+    enqueue("run_task", recovery.id)
+
+
+def _ship_replacement(task, actor, data, now, rules):
+    db.session.add(Shipment(order_id=task.order_id, direction="replacement", carrier=data["carrier"],
+                            tracking_no=data["tracking_no"], shipped_at=now))
+
+
+def _confirm_replacement(task, actor, data, now, rules):
+    for shipment in db.session.execute(select(Shipment).where(
+            Shipment.order_id == task.order_id, Shipment.direction == "replacement",
+            Shipment.status == "in_transit")).scalars():
+        shipment.status, shipment.signed_at = "signed", now
+
+
+EFFECTS = {"pay_refund": _pay_refund, "advance": _advance, "ship_replacement": _ship_replacement,
+           "confirm_replacement": _confirm_replacement}
+
+
+def run_task(task_id, *, now=None, trigger=None):
+    """The job: fire the task's due step (or `trigger`) as the system, in its own transaction.
+
+    Safe to run any number of times: a task that is not due (or already done) is left alone."""
+    from ..cases.models import Case
+    from ..cases.services import after_task
+    from ..db_tx import transaction
+    from ..rules import get_rules
+    from ..timeutil import utcnow
+
+    now, rules = now or utcnow(), get_rules()
+    with transaction():
+        row = db.session.get(ExecutionTask, task_id)
+        if row is None:
+            raise NotFound("Task not found")
+        case = lock(Case, row.case_id)  # locks in order: the case, then the task
+        task = lock(ExecutionTask, task_id)
+        trigger = trigger or ("start" if task.state == "pending" else task.on_timeout)
+        if trigger is None or task.state == "done" or (
+                trigger == task.on_timeout and trigger != "start" and (task.due_at is None or task.due_at > now)):
+            return task  # nothing due: a duplicate delivery or an early sweep
+        fire_task(task, trigger, role="system", now=now, rules=rules)
+        after_task(case, now, rules)
+    return task

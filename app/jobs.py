@@ -1,0 +1,33 @@
+""""Run this soon, at least once, safely": the one mechanism execution and deadlines share.
+
+Durable state lives in the database (a task's or case's `due_at` + `on_timeout`); a job
+only says "look at it now". Jobs run inline after the commit in the embedded default, or
+as Celery tasks when CELERY_BROKER_URL is set. Every job is idempotent, because Celery
+delivers at least once (acks_late) and the sweeper may look at the same row again."""
+from flask import current_app
+
+from .db_tx import after_commit
+
+
+def enqueue(name, *args):
+    """Queue job `name` to run after the current transaction commits."""
+    after_commit(lambda: dispatch(name, *args))
+
+
+def dispatch(name, *args):
+    if current_app.config.get("CELERY_BROKER_URL"):
+        from .worker import celery_app
+        celery_app.send_task(f"tiaojie.{name}", args=args)
+    else:
+        run_job(name, *args)
+
+
+def run_job(name, *args):
+    from .deadlines.services import sweep
+    from .errors import DomainError
+    from .execution.services import run_task
+    jobs = {"run_task": run_task, "sweep": lambda: sweep()}
+    try:
+        jobs[name](*args)
+    except DomainError as exc:  # left for the sweeper to retry at the row's deadline
+        current_app.logger.warning("job %s%r: %s", name, args, exc.message)
