@@ -39,5 +39,17 @@ test: system-deps install
 	  $(PY) -m pytest --db=postgres --junitxml=test-results/postgres.xml; \
 	fi
 
+# A Celery worker for execution tasks and deadlines (set CELERY_BROKER_URL for the app too).
+worker: install
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} $(VENV)/bin/celery -A app.worker worker --loglevel=info
+
 clean:
 	rm -rf $(VENV) instance test-results
+
+# Benchmarks (bench/README.md): they wipe and rebuild the schema of BENCH_DATABASE_URL.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tiaojie_bench
+.PHONY: bench
+bench: install
+	$(PY) -m bench.actions --database-url $(BENCH_DATABASE_URL)
+	$(PY) -m bench.sweep --database-url $(BENCH_DATABASE_URL)
+	$(PY) -m bench.statements --database-url $(BENCH_DATABASE_URL)

@@ -34,6 +34,7 @@ class Config:
     EVIDENCE_MAX_IMAGE_PIXELS = _env("EVIDENCE_MAX_IMAGE_PIXELS", 40_000_000, int)
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_BYTES + 1024 * 1024  # any request body; uploads are also checked while streaming
     MESSAGE_MAX_CHARS = 5000
+    CELERY_BROKER_URL = _env("CELERY_BROKER_URL", "")  # empty: jobs run inline after the commit
     SHOW_DEMO_LOGINS = False
     TESTING = False
     DEBUG = False

@@ -60,6 +60,19 @@ def create_app(config_name=None, **overrides):
     app.cli.add_command(workflows_cli)
     from .evidence.cli import evidence_cli
     app.cli.add_command(evidence_cli)
+    @app.before_request
+    def _refuse_nul_characters():
+        """PostgreSQL text cannot hold NUL: refuse it in page query strings and forms on every database
+        (the API validates its own fields and answers 422)."""
+        if request.path.startswith("/api/"):
+            return
+        values = list(request.args.values())
+        if request.mimetype == "application/x-www-form-urlencoded":
+            values += list(request.form.values())
+        if any("\x00" in v for v in values):
+            from .errors import BadRequest
+            raise BadRequest("Text must not contain NUL characters")
+
     from .web import register_template_helpers
     register_template_helpers(app)
     register_error_handlers(app)
@@ -67,9 +80,13 @@ def create_app(config_name=None, **overrides):
 
 
 class IdConverter(IntegerConverter):
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(url_map, *args, **kwargs)
+    """An id past the database's integer range matches no row: it converts to 0 (no row has it), so
+    the view answers 404. (With `max=` the rule would not match, and Werkzeug answers 405 whenever
+    a rule for another method exists on the same path.)"""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value if value <= MAX_ID else 0
 
 
 def _select_locale():

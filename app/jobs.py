@@ -17,7 +17,7 @@ def enqueue(name, *args):
 def dispatch(name, *args):
     if current_app.config.get("CELERY_BROKER_URL"):
         from .worker import celery_app
-        celery_app.send_task(f"tiaojie.{name}", args=args)
+        celery_app.send_task(f"tiaojie.{name}", args=args, broker_url=None)
     else:
         run_job(name, *args)
 

@@ -1,6 +1,8 @@
 """Real rows, built through the real services."""
 import itertools
 
+from werkzeug.security import generate_password_hash
+
 from app.auth.models import User
 from app.catalog.models import Product, Shop
 from app.db_tx import transaction
@@ -9,6 +11,7 @@ from app.orders.services import create_order, perform_order_action
 
 _seq = itertools.count(1)
 PASSWORD = "secret-pass"
+_PASSWORD_HASH = generate_password_hash(PASSWORD)  # hashed once: scrypt per user would dominate test time
 
 
 def make_shop(name=None):
@@ -23,7 +26,7 @@ def make_user(role="buyer", shop=None, username=None):
         shop = make_shop()
     with transaction():
         user = User(username=username or f"{role}{next(_seq)}", display_name=f"{role} 测试", role=role, shop=shop)
-        user.set_password(PASSWORD)
+        user.password_hash = _PASSWORD_HASH
         db.session.add(user)
     return user
 

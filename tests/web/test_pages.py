@@ -127,3 +127,13 @@ def test_forms_require_a_csrf_token_when_enabled(app, ctx):
         assert client.get("/orders").status_code == 302  # still not logged in
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_nul_characters_in_forms_and_queries_are_refused(client, ctx, login_as):
+    order, buyer, _ = make_order(state="paid")
+    login_as(buyer)
+    assert client.get("/orders?status=pa\x00id").status_code in (302, 400)
+    response = client.post(f"/orders/{order.id}/messages", data={"chat-body": "hi\x00there"})
+    assert response.status_code in (302, 400)
+    from app.chat.models import OrderMessage
+    assert db.session.query(OrderMessage).count() == 0

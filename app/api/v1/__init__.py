@@ -7,6 +7,7 @@ from ...auth.services import user_for_token
 from ...errors import BadRequest, Invalid, NotAuthenticated
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+MAX_PAGE = 1_000_000  # (page - 1) * per_page stays far inside a 64-bit OFFSET
 
 
 def token_required(view):
@@ -27,13 +28,27 @@ def json_body():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object")
+    bad = sorted(str(k) for k, v in data.items() if _has_nul(k) or _has_nul(v))
+    if bad:
+        raise Invalid("Text must not contain NUL characters", {k: "contains a NUL character" for k in bad})
     return data
+
+
+def _has_nul(value):
+    """PostgreSQL text cannot hold NUL: refuse it on every database alike."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def page_args():
     errors = {}
     values = {}
-    for name, default, top in (("page", 1, None), ("per_page", 20, 100)):
+    for name, default, top in (("page", 1, MAX_PAGE), ("per_page", 20, 100)):
         raw = request.args.get(name, default)
         try:
             value = int(raw)

@@ -1,5 +1,8 @@
 from flask import g, request
 
+from workflows.cases import CLOSED_STATES
+from workflows.cases import PHASES as CASE_PHASES
+
 from ...cases.audit import verify_chain
 from ...cases.models import PHASES
 from ...cases.queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
@@ -7,6 +10,9 @@ from ...cases.services import file_complaint, open_case, perform_action
 from ...errors import Invalid
 from . import bp, json_body, page_args, page_body, token_required
 from .serializers import case_json, event_json, message_json
+
+CASE_STATES = tuple(dict.fromkeys([s.name for p in CASE_PHASES.values() for s in p.spec.states]
+                                + list(CLOSED_STATES)))
 
 
 def _case_body(case):
@@ -39,7 +45,10 @@ def list_cases():
     phase = request.args.get("phase") or None
     if phase is not None and phase not in PHASES:
         raise Invalid("Unknown phase", {"phase": f"one of {', '.join(PHASES)}"})
-    cases, total = cases_for(g.api_user, phase=phase, state=request.args.get("state") or None,
+    state = request.args.get("state") or None
+    if state is not None and state not in CASE_STATES:
+        raise Invalid("Unknown state", {"state": f"one of {', '.join(CASE_STATES)}"})
+    cases, total = cases_for(g.api_user, phase=phase, state=state,
                              page=page, per_page=per_page)
     ids = [c.id for c in cases]
     ledger, tasks = case_ledger(ids), case_tasks(ids)
