@@ -17,7 +17,7 @@ def enqueue(name, *args):
 def dispatch(name, *args):
     if current_app.config.get("CELERY_BROKER_URL"):
         from .worker import celery_app
-        celery_app.send_task(f"tiaojie.{name}", args=args, broker_url=None)
+        celery_app.send_task(f"tiaojie.{name}", args=args)
     else:
         run_job(name, *args)
 
