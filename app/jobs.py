@@ -4,13 +4,16 @@ Durable state lives in the database (a task's or case's `due_at` + `on_timeout`)
 only says "look at it now". Jobs run inline after the commit in the embedded default, or
 as Celery tasks when CELERY_BROKER_URL is set. Every job is idempotent, because Celery
 delivers at least once (acks_late) and the sweeper may look at the same row again."""
+from datetime import datetime
+
 from flask import current_app
 
 from .db_tx import after_commit
 
 
 def enqueue(name, *args):
-    """Queue job `name` to run after the current transaction commits."""
+    """Queue job `name` to run after the current transaction commits (datetimes travel as ISO text)."""
+    args = tuple(a.isoformat() if isinstance(a, datetime) else a for a in args)
     after_commit(lambda: dispatch(name, *args))
 
 

@@ -22,6 +22,8 @@ LABELS = {
         "pay": _l("Payment into escrow"), "release": _l("Escrow released to seller"), "refund": _l("Refund"),
         "deposit": _l("Shop deposit"), "fund": _l("Guarantee fund"), "seller_refund": _l("Refund paid by the seller"),
         "advance": _l("Platform advance payment"), "receivable": _l("Receivable from the shop"),
+        "recovery": _l("Advance recovered from the shop"), "receivable_settled": _l("Receivable settled"),
+        "compensation": _l("Compensation"),
     },
     "carrier": {
         "sf": _l("SF Express"), "zto": _l("ZTO Express"), "yto": _l("YTO Express"), "sto": _l("STO Express"),
@@ -30,7 +32,7 @@ LABELS = {
     "phase": {
         "order": _l("Order"), "negotiation": _l("Negotiation"), "complaint": _l("Complaint"),
         "mediation": _l("Platform mediation"), "resolution": _l("Resolution"), "execution": _l("Execution"),
-        "closed": _l("Closed"),
+        "closed": _l("Case closed"),
     },
     "kind": {
         "refund_only": _l("Refund only"), "return_refund": _l("Return and refund"), "exchange": _l("Exchange"),
@@ -71,6 +73,7 @@ LABELS = {
         "accept_proposal": _l("Accept the proposal"), "reject_proposal": _l("Reject the proposal"),
         "accept_by_silence": _l("Accepted by silence"), "rule": _l("Final ruling"), "execute": _l("Carry out"),
         "pay_refund": _l("Pay the refund"), "advance": _l("Platform advance payment"),
+        "check": _l("Execution checked"), "complete": _l("Execution complete"),
         "upload_evidence": _l("Evidence uploaded"),
     },
     "case_state": {
@@ -85,7 +88,26 @@ LABELS = {
         "proposed": _l("Proposal awaiting confirmation"), "rejected": _l("Proposal rejected"),
         "accepted": _l("Accepted"), "ruled": _l("Ruled"), "pending": _l("Being carried out"),
         "awaiting_seller_payment": _l("Awaiting the seller's payment"), "done": _l("Done"),
+        "executing": _l("Being carried out"),
         "resolved": _l("Resolved"), "dismissed": _l("Dismissed"),
+    },
+    "task_kind": {
+        "refund": _l("Refund"), "compensation": _l("Compensation"), "exchange": _l("Exchange"),
+        "recovery": _l("Recovery of the advance"), "penalty": _l("Penalty"),
+    },
+    "task_state": {
+        "pending": _l("Waiting to run"), "in_progress": _l("In progress"), "awaiting_seller": _l("Awaiting the seller"),
+        "awaiting_shipment": _l("Awaiting the replacement shipment"), "in_transit": _l("Replacement in transit"),
+        "failed": _l("Failed"), "done": _l("Done"),
+    },
+    "task_trigger": {
+        "start": _l("Run"), "keep": _l("Try again"), "advance": _l("Platform advance payment"), "fail": _l("Mark failed"),
+        "confirm_replacement": _l("Confirm the replacement"), "retry": _l("Retry"),
+    },
+    "paid_by": {"escrow": _l("escrow"), "seller": _l("the seller"), "platform": _l("the platform (advance)")},
+    "penalty": {
+        "takedown": _l("Listing taken down"), "points": _l("Points deducted"), "restrict": _l("Selling restricted"),
+        "blacklist": _l("Blacklisted"),
     },
     "shipment_status": {"in_transit": _l("In transit"), "signed": _l("Signed for")},
     "direction": {"forward": _l("To buyer"), "return": _l("Return"), "replacement": _l("Replacement")},

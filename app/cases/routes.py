@@ -20,7 +20,7 @@ from ..orders.queries import get_order, money_for
 from ..rules import get_rules
 from .forms import EvidenceForm, MessageForm, OpenCaseForm, action_form, form_values
 from .models import PHASES
-from .queries import actions_for, case_ledger, cases_for, events_for, get_case, messages_for
+from .queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
 from .services import open_case, perform_action
 
 bp = Blueprint("cases", __name__)
@@ -54,6 +54,7 @@ def detail(case_id):
     return render_template("cases/detail.html", case=case, actions=actions, messages=messages, evidence=evidence,
                            events=events, chat=chat, contributor=contributor, message_form=MessageForm(),
                            evidence_form=EvidenceForm(), ledger=case_ledger([case.id])[case.id],
+                           tasks=case_tasks([case.id])[case.id],
                            money=money_for([case.order_id])[case.order_id] if case.order_id else None)
 
 

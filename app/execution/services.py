@@ -4,7 +4,7 @@ Every step runs in one transaction: the case row, then the task row, are locked 
 that order), the task's state machine (workflows/tasks.py) is fired, and the ledger
 movement carries an idempotency key derived from the task and the step — so a step that
 runs twice, on two workers at once, or again after a crash moves the money once."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -50,7 +50,7 @@ def create_tasks(case, now, rules):
     db.session.add_all(tasks)
     db.session.flush()
     for task in tasks:
-        enqueue("run_task", task.id)
+        enqueue("run_task", task.id, now)
     return tasks
 
 
@@ -234,7 +234,7 @@ def _advance(task, actor, data, now, rules):
     _set_deadline(recovery, rules, now)
     db.session.add(recovery)
     db.session.flush()
-    enqueue("run_task", recovery.id)
+    enqueue("run_task", recovery.id, now)
 
 
 def _ship_replacement(task, actor, data, now, rules):
@@ -253,7 +253,7 @@ EFFECTS = {"pay_refund": _pay_refund, "advance": _advance, "ship_replacement": _
            "confirm_replacement": _confirm_replacement}
 
 
-def run_task(task_id, *, now=None, trigger=None):
+def run_task(task_id, now=None, *, trigger=None):
     """The job: fire the task's due step (or `trigger`) as the system, in its own transaction.
 
     Safe to run any number of times: a task that is not due (or already done) is left alone."""
@@ -261,9 +261,9 @@ def run_task(task_id, *, now=None, trigger=None):
     from ..cases.services import after_task
     from ..db_tx import transaction
     from ..rules import get_rules
-    from ..timeutil import utcnow
+    from ..timeutil import as_utc, utcnow
 
-    now, rules = now or utcnow(), get_rules()
+    now, rules = as_utc(datetime.fromisoformat(now)) if isinstance(now, str) else (now or utcnow()), get_rules()
     with transaction():
         row = db.session.get(ExecutionTask, task_id)
         if row is None:

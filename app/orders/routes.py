@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from ..auth.policy import role_required
 from ..labels import label
 from ..cases.forms import MessageForm
-from ..cases.queries import cases_of_order
+from ..cases.queries import case_tasks, cases_of_order
 from ..cases.routes import open_case_form
 from ..chat.queries import order_messages
 from .forms import ShipForm
@@ -47,6 +47,7 @@ def detail(order_id):
     return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
                            entries=ledger_for(order.id), actions=order_actions(order, current_user),
                            ship_form=ShipForm(), form=FlaskForm(), cases=cases,
+                           tasks_by_case=case_tasks([c.id for c in cases]),
                            open_case=next((c for c in cases if c.phase != "closed"), None),
                            case_form=open_case_form(order) if current_user.role == "buyer" else None,
                            chat=order_messages(order.id, per_page=500)[0], chat_form=MessageForm(prefix="chat"))

@@ -87,3 +87,12 @@ def test_case_pages_access_matrix(client, ctx, login_as):
     assert client.get(f"/cases/{case.id}").status_code == 200
     assert client.post(f"/cases/{case.id}/messages", data={"body": "x"}).status_code in (302, 403)
     assert db.session.get(Case, case.id).state == "requested"
+
+
+def test_order_and_case_pages_show_execution_steps_with_their_ledger_entries(client, ctx, login_as):
+    from app.cases.services import perform_action
+    case, order, buyer, seller, _ = _open_case_page(client, login_as)
+    perform_action(case.id, "agree", actor=seller)
+    for path in (f"/cases/{case.id}", f"/orders/{order.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "担保账户" in html and f"escrow:{order.id}" in html and "¥50.50" in html and "已完成" in html
