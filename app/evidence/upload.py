@@ -49,25 +49,41 @@ class _Body:
             self.fill(len(self.buf) + 1)
 
     def stream_until(self, marker, sink, limit=None):
-        """Pass everything before `marker` to sink(memoryview) chunk by chunk; consume the marker."""
+        """Pass everything before `marker` to sink(memoryview) chunk by chunk; consume the marker.
+
+        Each chunk is searched once and handed on without copying; only the few bytes at a
+        chunk's end that could begin the marker are held back and joined with the next chunk."""
         sent, keep = 0, len(marker) - 1
         while True:
-            at = self.buf.find(marker)
+            buf = self.buf
+            at = buf.find(marker)
             if at >= 0:
                 if at:
-                    sink(memoryview(self.buf)[:at])
-                self.buf = self.buf[at + len(marker):]
+                    sink(memoryview(buf)[:at])
+                self.buf = buf[at + len(marker):]
                 return
-            if self.eof:
-                raise Invalid("Malformed multipart body", {"file": "truncated"})
-            safe = len(self.buf) - keep  # the marker may start in the last len(marker)-1 bytes
+            safe = len(buf) - keep
             if safe > 0:
-                sink(memoryview(self.buf)[:safe])
+                sink(memoryview(buf)[:safe])
                 sent += safe
                 if limit is not None and sent > limit:
                     raise Invalid("A form field is too long", {"field": f"at most {limit} bytes"})
-                self.buf = self.buf[safe:]
-            self.fill(len(self.buf) + CHUNK)
+            tail = buf[max(safe, 0):]
+            chunk = self.stream.read(CHUNK)
+            if not chunk:
+                raise Invalid("Malformed multipart body", {"file": "truncated"})
+            self.buf = tail + chunk if len(chunk) < keep * 4 else chunk
+            if self.buf is chunk:  # the marker may straddle the held-back tail and the new chunk
+                joint = tail + chunk[:keep]
+                at = joint.find(marker)
+                if at >= 0:
+                    if at:
+                        sink(memoryview(joint)[:at])
+                    self.buf = chunk[at + len(marker) - len(tail):]
+                    return
+                if tail:
+                    sink(memoryview(tail))
+                    sent += len(tail)
 
 
 def parse_upload(request, store, max_size):
