@@ -26,11 +26,17 @@ def dispatch(name, *args):
 
 
 def run_job(name, *args):
+    """Run a job; a failure never escapes (the action that queued it has already committed):
+    the row keeps its deadline and the sweeper runs it again."""
     from .deadlines.services import sweep
     from .errors import DomainError
     from .execution.services import run_task
+    from .extensions import db
     jobs = {"run_task": run_task, "sweep": lambda: sweep()}
     try:
         jobs[name](*args)
-    except DomainError as exc:  # left for the sweeper to retry at the row's deadline
+    except DomainError as exc:
         current_app.logger.warning("job %s%r: %s", name, args, exc.message)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("job %s%r failed; the sweeper will retry it", name, args)

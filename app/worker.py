@@ -32,10 +32,10 @@ def flask_app():
 
 
 @celery_app.task(name="tiaojie.run_task")
-def run_task_job(task_id):
+def run_task_job(task_id, now=None):
     from .jobs import run_job
     with flask_app().app_context():
-        run_job("run_task", task_id)
+        run_job("run_task", task_id, now)
 
 
 @celery_app.task(name="tiaojie.sweep")

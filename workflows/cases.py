@@ -27,6 +27,8 @@ HANDOFF = {
 def next_phase(case):
     """(phase, state) the case moves to after reaching a phase's terminal state, else None."""
     target = HANDOFF.get((case.phase, case.state))
+    if target == ("closed", "resolved") and case.remedy_type == "dismiss":
+        return "closed", "dismissed"  # a dismissal whose penalties were carried out
     if target is None or isinstance(target, tuple):
         return target
     if target == "execution":

@@ -14,6 +14,7 @@ from workflows.fields import validate
 
 from .. import MAX_ID
 from ..auth.models import User
+from ..catalog.models import Product
 from ..auth.policy import case_role, order_role
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound
@@ -67,7 +68,6 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
         errors["order_id"] = "an order or a listing is required"
     if errors:
         raise Invalid("Invalid complaint", errors)
-    from ..catalog.models import Product
     with transaction():
         order = lock(Order, order_id) if order_id is not None else None
         if order_id is not None and (order is None or order_role(actor, order) != "buyer"):
@@ -311,6 +311,9 @@ def _set_remedy(case, remedy, amount, findings, rule, actor, final):
 def _decide(final):
     def effect(case, actor, data, now, rules):
         remedy, refundable = data["remedy"], _refundable(case)
+        if case.order_id is None and remedy != "dismiss":
+            raise Invalid("A complaint about a listing has no order to refund or exchange: dismiss it, "
+                          "with penalties if the shop broke the rules", {"remedy": "dismiss only"})
         amount = {"full_refund": refundable, "dismiss": 0, "exchange": 0}.get(remedy, data.get("amount_fen", 0))
         late = case.complaint_type == "not_shipped" or case.reason == "late_shipment"
         if remedy == "compensation" and not amount and late and case.order is not None:
@@ -319,6 +322,11 @@ def _decide(final):
             raise Invalid("The amount must be positive and at most what is refundable",
                           {"amount_fen": f"between 1 and {refundable}"})
         _set_remedy(case, remedy, amount, data["findings"], data["rule"], actor, final)
+        for penalty in data.get("penalties") or []:
+            listing = db.session.get(Product, penalty["listing_id"]) if penalty["kind"] == "takedown" else None
+            if penalty["kind"] == "takedown" and (listing is None or listing.shop_id != case.shop_id):
+                raise Invalid("A listing to take down must be this shop's",
+                              {"penalties": f"listing {penalty['listing_id']} is not this shop's"})
         case.penalties = data.get("penalties") or []
         case.buyer_accepted_at = case.seller_accepted_at = None
     return effect

@@ -67,9 +67,12 @@ def _sweep_tasks(now, batch_size, result):
             try:
                 run_task(task_id, now=now)
                 result.tasks_run += 1
-            except DomainError as exc:
+            except Exception as exc:  # noqa: BLE001 - one bad task must not stop the sweep
+                message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+                _postpone_task(task_id, message, now)
                 result.failed += 1
-                result.errors.append((f"task {task_id}", "run", exc.message))
+                result.errors.append((f"task {task_id}", "run", message))
+                log.warning("task %s failed in the sweeper: %s", task_id, message)
         last_id = ids[-1]
         db.session.expunge_all()
 
@@ -91,6 +94,15 @@ def _sweep_cases(now, rules, batch_size, result):
                 log.warning("deadline %s on %s failed: %s", trigger, case.number, exc.message)
     db.session.expunge_all()
     return bool(cases)
+
+
+def _postpone_task(task_id, message, now):
+    """Record the error on the task and try it again after the retry delay."""
+    db.session.rollback()
+    with transaction():
+        task = db.session.get(ExecutionTask, task_id)
+        task.last_error = message[:500]
+        task.due_at = now + timedelta(hours=get_rules()["execution_retry_hours"])
 
 
 def _sweep_orders(now, rules, batch_size, result):

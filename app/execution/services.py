@@ -59,8 +59,9 @@ def _set_deadline(task, rules, now):
 
 
 def tasks_of(case_id):
+    """The case's tasks as the database has them now (callers hold the case's row lock)."""
     return db.session.execute(select(ExecutionTask).where(ExecutionTask.case_id == case_id)
-                              .order_by(ExecutionTask.id)).scalars().all()
+                              .order_by(ExecutionTask.id).execution_options(populate_existing=True)).scalars().all()
 
 
 def open_task(case, states):
@@ -265,10 +266,10 @@ def run_task(task_id, now=None, *, trigger=None):
 
     now, rules = as_utc(datetime.fromisoformat(now)) if isinstance(now, str) else (now or utcnow()), get_rules()
     with transaction():
-        row = db.session.get(ExecutionTask, task_id)
-        if row is None:
+        case_id = db.session.execute(select(ExecutionTask.case_id).where(ExecutionTask.id == task_id)).scalar()
+        if case_id is None:
             raise NotFound("Task not found")
-        case = lock(Case, row.case_id)  # locks in order: the case, then the task
+        case = lock(Case, case_id)  # locks in order: the case, then the task
         task = lock(ExecutionTask, task_id)
         trigger = trigger or ("start" if task.state == "pending" else task.on_timeout)
         if trigger is None or task.state == "done" or (
