@@ -331,7 +331,8 @@ class CaseMachine(RuleBasedStateMachine):
                 waiting = next((t.waiting_for for t in facing if t.waiting_for not in (None, "system")), "system")
                 assert case.waiting_for == waiting, (case.number, case.waiting_for, [(t.kind, t.state) for t in facing])
             if case.phase == "closed" and tasks:
-                assert case.state == "resolved" and all(t.state == "done" for t in facing), (
+                ended = "dismissed" if case.remedy_type == "dismiss" else "resolved"  # dismissal with penalties
+                assert case.state == ended and all(t.state == "done" for t in facing), (
                     case.number, case.state, [(t.kind, t.state) for t in facing])
             for task in tasks:
                 assert task.state == "done" or task.due_at is not None or task.state == "failed", (task.id, task.state)
