@@ -23,7 +23,7 @@ LABELS = {
         "deposit": _l("Shop deposit"), "fund": _l("Guarantee fund"), "seller_refund": _l("Refund paid by the seller"),
         "advance": _l("Platform advance payment"), "receivable": _l("Receivable from the shop"),
         "recovery": _l("Advance recovered from the shop"), "receivable_settled": _l("Receivable settled"),
-        "compensation": _l("Compensation"),
+        "compensation": _l("Compensation"), "late_compensation": _l("Late-shipment compensation"),
     },
     "carrier": {
         "sf": _l("SF Express"), "zto": _l("ZTO Express"), "yto": _l("YTO Express"), "sto": _l("STO Express"),

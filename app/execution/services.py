@@ -37,7 +37,10 @@ def create_tasks(case, now, rules):
     if case.remedy_type in REFUND_REMEDIES and case.remedy_amount_fen:
         specs.append(("refund", case.remedy_amount_fen, {}))
     elif case.remedy_type == "compensation" and case.remedy_amount_fen:
-        specs.append(("compensation", case.remedy_amount_fen, {}))
+        # late-shipment compensation (延迟发货赔付) is paid on top of the price; any other
+        # compensation (补偿) is a partial refund without return and counts as refunded
+        late = case.complaint_type == "not_shipped" or case.reason == "late_shipment"
+        specs.append(("compensation", case.remedy_amount_fen, {"late_shipment": True} if late else {}))
     elif case.remedy_type == "exchange":
         specs.append(("exchange", 0, {}))
     specs += [("penalty", 0, dict(p)) for p in (case.penalties or [])]
@@ -161,7 +164,8 @@ def _step_compensation(task, now, rules):
     available = sum(max(balance(seller_code(task.shop_id, p)), 0) for p in ("balance", "deposit"))
     if available < task.amount_fen:
         raise Invalid("The shop cannot pay the compensation yet", {"shop": f"holds {available} fen"})
-    _take_from_shop(task, task.amount_fen, "compensation", "compensation", buyer_funding_code(task.buyer_id), now,
+    kind = "late_compensation" if task.detail.get("late_shipment") else "compensation"
+    _take_from_shop(task, task.amount_fen, "compensation", kind, buyer_funding_code(task.buyer_id), now,
                     "compensation from the shop")
     task.paid_by = "seller"
     return "complete"

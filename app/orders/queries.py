@@ -8,7 +8,7 @@ from ..extensions import db
 from ..payments.models import Account, JournalEntry, JournalLine, sum_fen
 from .models import Order
 
-REFUND_KINDS = ("refund", "seller_refund", "advance")  # money that went back to the buyer
+REFUND_KINDS = ("refund", "seller_refund", "advance", "compensation")  # money that went back to the buyer
 
 
 def orders_for(user, *, status=None, page=1, per_page=20):

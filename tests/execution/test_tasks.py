@@ -462,7 +462,7 @@ def test_late_shipment_compensation_is_5_percent_within_5_and_30_yuan(ctx, t0, t
         "closed", "resolved", "compensation", expected)
     task = the_task(cid, "compensation")
     assert (task.state, task.amount_fen, task.paid_by) == ("done", expected, "seller")
-    assert moved(task.id) == [("compensation:deposit", "compensation", expected)]  # the balance is empty
+    assert moved(task.id) == [("compensation:deposit", "late_compensation", expected)]  # the balance is empty
     assert balance(buyer_funding_code(buyer.id)) == -total_fen + expected
     # compensation is not a refund: the order keeps its money in escrow and can still be refunded
     m = money(order.id)
