@@ -13,14 +13,13 @@ from app.db_tx import transaction
 from app.errors import ActionNotAvailable, Conflict, Invalid, NotFound
 from app.execution.services import tasks_of
 from app.extensions import db
-from app.orders.models import Order
-from app.orders.queries import money_for
 from app.orders.services import create_order, perform_order_action
 from app.payments.models import JournalEntry
 from app.payments.services import balance, buyer_funding_code, seller_code, transfer
 from app.timeutil import utcnow
 
 from ..factories import make_order, make_product, make_user
+from ..readers import case_of, money, order_of
 
 
 def H(n):
@@ -30,20 +29,6 @@ def H(n):
 @pytest.fixture
 def t0():
     return utcnow().replace(microsecond=0)
-
-
-def case_of(case_id):
-    db.session.expire_all()
-    return db.session.get(Case, case_id)
-
-
-def order_of(order_id):
-    db.session.expire_all()
-    return db.session.get(Order, order_id)
-
-
-def money(order_id):
-    return money_for([order_id])[order_id]
 
 
 def count(model, **where):

@@ -10,22 +10,20 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.cases.audit import verify_chain
-from app.cases.models import Case, CaseEvent, CaseMessage
+from app.cases.models import CaseEvent, CaseMessage
 from app.cases.services import file_complaint, open_case, perform_action
 from app.db_tx import transaction
 from app.errors import ActionNotAvailable
 from app.deadlines.services import sweep
-from app.execution.models import ExecutionTask
 from app.execution.services import tasks_of
 from app.extensions import db
-from app.orders.models import Order
-from app.orders.queries import money_for
 from app.payments.models import JournalEntry
 from app.payments.services import balance, buyer_funding_code, receivable_code, seller_code, transfer
 from app.shipping.models import Shipment
 from app.timeutil import utcnow
 
 from ..factories import make_order, make_user
+from ..readers import case_of, money, order_of, task_of
 
 
 def H(n):
@@ -42,16 +40,6 @@ def t0():
     return utcnow().replace(microsecond=0)
 
 
-def case_of(case_id):
-    db.session.expire_all()
-    return db.session.get(Case, case_id)
-
-
-def order_of(order_id):
-    db.session.expire_all()
-    return db.session.get(Order, order_id)
-
-
 def events(case_id):
     return db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case_id)
                               .order_by(CaseEvent.seq)).scalars().all()
@@ -66,18 +54,9 @@ def system_messages(case_id):
                                                         CaseMessage.author_role == "system")).scalars().all()
 
 
-def money(order_id):
-    return money_for([order_id])[order_id]
-
-
 def tasks(case_id):
     db.session.expire_all()
     return tasks_of(case_id)
-
-
-def task_of(task_id):
-    db.session.expire_all()
-    return db.session.get(ExecutionTask, task_id)
 
 
 def entries_of(task_id):

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.cases.models import Case, CaseEvent
+from app.cases.models import CaseEvent
 from app.evidence.models import Evidence
 from app.extensions import db
 

@@ -35,6 +35,7 @@ from app.shipping.models import Shipment
 from app.timeutil import utcnow
 
 from ..factories import make_order, make_product, make_user
+from ..readers import case_of, money, order_of, task_of
 
 SECOND = timedelta(seconds=1)
 _keys = itertools.count(1)
@@ -66,21 +67,6 @@ def queued(monkeypatch):
 
 # ---------------------------------------------------------------- reading what a user sees
 
-def case_of(case_id):
-    db.session.expire_all()
-    return db.session.get(Case, case_id)
-
-
-def order_of(order_id):
-    db.session.expire_all()
-    return db.session.get(Order, order_id)
-
-
-def task_of(task_id):
-    db.session.expire_all()
-    return db.session.get(ExecutionTask, task_id)
-
-
 def tasks(case_id, kind=None):
     db.session.expire_all()
     return [t for t in tasks_of(case_id) if kind is None or t.kind == kind]
@@ -107,10 +93,6 @@ def moved(task_id):
     assert by_key == len(by_task)
     assert all(e.idempotency_key.startswith(prefix) for e in by_task)
     return [(e.idempotency_key[len(prefix):], e.kind, e.amount_fen) for e in by_task]
-
-
-def money(order_id):
-    return money_for([order_id])[order_id]
 
 
 def assert_ledger_sound():
@@ -717,7 +699,7 @@ def test_a_crash_after_the_escrow_refund_leaves_nothing_and_the_rerun_pays_once(
     original, seen = execution.STEPS["refund"], []
 
     def crashing(task, now, rules):
-        outcome = original(task, now, rules)
+        original(task, now, rules)
         seen.append(balance(escrow_code(ids["order"])))  # the money has moved, inside the transaction
         raise RuntimeError("worker killed")
 
