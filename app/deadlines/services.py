@@ -1,6 +1,6 @@
 """The deadline sweeper: fires every overdue deadline as the `system` actor.
 
-Rows are claimed in primary-key order, in batches, with FOR UPDATE SKIP LOCKED on
+Rows are claimed oldest deadline first, in batches, with FOR UPDATE SKIP LOCKED on
 PostgreSQL, so sweepers running at once never fire the same deadline twice; each batch
 is one transaction (each case in its own savepoint), so a crash loses at most the batch
 in flight, which the next run picks up again. Memory stays flat: only one batch of
@@ -79,7 +79,9 @@ def _sweep_tasks(now, batch_size, result):
 
 def _sweep_cases(now, rules, batch_size, result):
     with transaction():
-        cases = _claim(select(Case).where(Case.due_at <= now, Case.phase != "closed").order_by(Case.id), batch_size)
+        # oldest deadline first: the claim walks ix_cases_due, never re-reading rows already swept
+        cases = _claim(select(Case).where(Case.due_at <= now, Case.phase != "closed")
+                       .order_by(Case.due_at, Case.id), batch_size)
         for case in cases:
             trigger = case.on_timeout
             try:
@@ -108,7 +110,8 @@ def _postpone_task(task_id, message, now):
 def _sweep_orders(now, rules, batch_size, result):
     with transaction():
         orders = _claim(select(Order).where(Order.auto_confirm_at <= now, Order.is_frozen.is_(False),
-                                            Order.status.in_(("shipped", "delivered"))).order_by(Order.id),
+                                            Order.status.in_(("shipped", "delivered")))
+                        .order_by(Order.auto_confirm_at, Order.id),
                         batch_size)
         for order in orders:
             apply_order_timeout(order, now, rules)
