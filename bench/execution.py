@@ -282,6 +282,28 @@ class Workers:
             for name, args in sequence:
                 dispatch(name, *args)
 
+    def wait_until_drained(self, redis, done, total, what, timeout, stall=15):
+        """Wait until the queue is empty, no message is unacknowledged (acks_late: a message is
+        acknowledged after its task committed) and `done()` reaches `total`. WorkersFailed if the
+        queue stays drained for `stall` seconds with tasks not done: messages were lost (e.g.
+        someone flushed the Redis index, dropping the queue's binding)."""
+        drained_since = None
+
+        def drained():
+            nonlocal drained_since
+            if redis.llen("celery") or redis.hlen("unacked"):
+                drained_since = None
+                return False
+            left = total - done()
+            if left <= 0:
+                return True
+            drained_since = drained_since or time.monotonic()
+            if time.monotonic() - drained_since > stall:
+                raise WorkersFailed(f"workers {what}: the queue is empty and nothing is unacknowledged, but "
+                                    f"{left} tasks are not done: messages lost (Redis keys now: {redis.dbsize()})")
+            return False
+        self.wait(drained, what, timeout)
+
     def runs(self):
         """{worker name: tiaojie.run_task messages it ran}."""
         stats = self.control.control.inspect(timeout=2).stats() or {}
@@ -311,16 +333,14 @@ def celery_loop(app, workers, jobs, sends, order, redis):
     from app.extensions import db
     ids = {args[0] for _, args in jobs}
 
-    def finished():  # Redis first: the database is asked only once the queue is empty
-        if redis.llen("celery") or redis.hlen("unacked"):
-            return False
+    def done():  # asked only once the queue is drained
         db.session.rollback()
         return db.session.execute(select(func.count()).select_from(ExecutionTask).where(
-            ExecutionTask.id.between(min(ids), max(ids)), ExecutionTask.state == "done")).scalar_one() == len(ids)
+            ExecutionTask.id.between(min(ids), max(ids)), ExecutionTask.state == "done")).scalar_one()
     start = perf_counter()
     workers.dispatch(app, jobs, sends, order)
     sent = perf_counter() - start
-    workers.wait(finished, "running the tasks", timeout=600)
+    workers.wait_until_drained(redis, done, len(ids), "running the tasks", timeout=600)
     return perf_counter() - start, sent
 
 
