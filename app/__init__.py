@@ -26,6 +26,9 @@ def create_app(config_name=None, **overrides):
         app.config["RULES"] = json.loads(os.environ["TIAOJIE_RULES"])
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["CELERY_BROKER_URL"]:  # jobs go where this app is configured to send them
+        from .worker import celery_app
+        celery_app.conf.broker_url = app.config["CELERY_BROKER_URL"]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),

@@ -6,25 +6,32 @@ execution with one pending refund task. The first is made through the real servi
 off; the rest are copies of its rows (order, item, escrow account, payment entry and lines,
 case, events with their hash chain recomputed, system messages, task), bulk-inserted.
 
-Loops, each on a fresh set of tasks:
+Loops, each on its own set of tasks:
 
-  inline   app.execution.services.run_task(id) in a loop in this process (the embedded
-           default: what a web request does after its commit), before and after Celery
-  celery   `--workers` real `celery -A app.worker worker` processes on this database and
-           a Redis index of their own; every id is sent `--sends` times (default 2, each
-           id's copies one after the other, so two workers usually hold the same task at
-           once). Timed from the first send until every task is done, the queue is empty
-           and no message is left unacknowledged. The workers are started (and answer a
-           ping) before the clock starts: their start-up is printed, not counted.
+  inline   app.jobs.dispatch(*job) with no broker configured, in a loop in this process:
+           run_task inline, what a web request does after its commit (the embedded default)
+  celery   the same jobs sent by app.jobs.dispatch with CELERY_BROKER_URL set to `--redis-url`,
+           `--sends` times each (default 2, each job's copies one after the other, so two
+           workers usually hold the same task at once), to `--workers` real
+           `celery -A app.worker worker` processes on this database. Timed from the first send
+           until every task is done, the queue is empty and no message is unacknowledged.
+
+The workers are started once, before the clock (start-up is printed, not counted); each
+loop first runs `--warmup` tasks, not counted (the workers' children create the Flask
+app and connect on their first task); then the tasks are split into `--rounds` chunks,
+run in turn by the two loops, alternating which goes first, so a burst of load elsewhere
+hits both.
 
 Printed: tasks/s for each loop, the ratio celery / inline (the aim is >= 50 %), what each
 worker ran, the duplicates (ledger refund entries beyond one per task: must be 0) and a
-ledger check. `--worker-arg` and `--worker-env` pass options and environment to the
-worker command line, to try a configuration without changing the app.
+ledger check. `--order rounds` sends a chunk's jobs, then the chunk's jobs again (the
+copies do not race); `--worker-arg` and `--worker-env` pass options and environment to
+the workers, to try a configuration without changing the app.
 
     .venv/bin/python -m bench.execution --database-url postgresql+psycopg://postgres@127.0.0.1:5432/tiaojie_bench \
         --redis-url redis://127.0.0.1:6379/15
 The Redis index is flushed before and after the run."""
+import contextlib
 import functools
 import os
 import shlex
@@ -206,7 +213,6 @@ def _die_with_parent():
     """preexec_fn: on Linux the worker gets SIGTERM when the process that started it dies."""
     try:
         import ctypes
-        import signal
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
@@ -333,10 +339,11 @@ def celery_loop(app, workers, jobs, sends, order, redis):
     from app.extensions import db
     ids = {args[0] for _, args in jobs}
 
-    def done():  # asked only once the queue is drained
-        db.session.rollback()
-        return db.session.execute(select(func.count()).select_from(ExecutionTask).where(
+    def done():  # asked only once the queue is drained; no transaction is left open between polls
+        count = db.session.execute(select(func.count()).select_from(ExecutionTask).where(
             ExecutionTask.id.between(min(ids), max(ids)), ExecutionTask.state == "done")).scalar_one()
+        db.session.rollback()
+        return count
     start = perf_counter()
     workers.dispatch(app, jobs, sends, order)
     sent = perf_counter() - start
@@ -376,15 +383,13 @@ def main(argv=None):
     worker_args = [a for arg in args.worker_arg for a in shlex.split(arg)]
     worker_env = dict(item.split("=", 1) for item in args.worker_env)
 
-    import contextlib
-
     import redis
 
     from app.extensions import db
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the workers on the way out
     app = common.make_app(args.database_url, CELERY_BROKER_URL="")  # inline here; the workers use Redis
     common.reset_schema(app)
-    broker = redis.Redis.from_url(args.redis_url)
+    broker = None if args.no_celery else redis.Redis.from_url(args.redis_url)
     loops = ["inline"] if args.no_celery else ["inline", "celery"]
     load_start = os.getloadavg()[0]
     times = {loop: [] for loop in loops}
@@ -395,32 +400,30 @@ def main(argv=None):
         jobs = {loop: make_tasks(people, args.tasks + args.warmup) for loop in loops}
         print(f"{len(loops) * (args.tasks + args.warmup)} agreed refunds made in {perf_counter() - start:.1f} s")
         checked = [job_args[0] for loop in loops for _, job_args in jobs[loop]]
-        broker.flushdb()
-        workers = (contextlib.nullcontext() if args.no_celery else
-                   Workers(app.config["SQLALCHEMY_DATABASE_URI"], args.redis_url, args.workers, worker_args, worker_env))
+        if broker:
+            broker.flushdb()
+        workers = (contextlib.nullcontext() if args.no_celery else Workers(
+            app.config["SQLALCHEMY_DATABASE_URI"], args.redis_url, args.workers, worker_args, worker_env))
         try:
             with workers:
                 def run(loop, chunk):
-                    nonlocal sent
                     if loop == "inline":
-                        return inline_loop(chunk)
-                    seconds, send_seconds = celery_loop(app, workers, chunk, args.sends, args.order, broker)
-                    sent += send_seconds
-                    return seconds
+                        return inline_loop(chunk), 0.0
+                    return celery_loop(app, workers, chunk, args.sends, args.order, broker)
                 for loop in loops:
-                    warm[loop] = run(loop, jobs[loop][:args.warmup]) if args.warmup else 0.0
+                    warm[loop] = run(loop, jobs[loop][:args.warmup])[0] if args.warmup else 0.0
                 parts = {loop: chunks(jobs[loop][args.warmup:], args.rounds) for loop in loops}
                 for r in range(args.rounds):
                     for loop in (loops if r % 2 == 0 else loops[::-1]):
-                        times[loop].append((len(parts[loop][r]), run(loop, parts[loop][r])))
-                if not args.no_celery:
-                    runs, startup, output = workers.runs(), workers.startup_s, None
+                        seconds, send_seconds = run(loop, parts[loop][r])
+                        times[loop].append((len(parts[loop][r]), seconds))
+                        sent += send_seconds
+                runs = {} if args.no_celery else workers.runs()
         except WorkersFailed as exc:
             raise SystemExit(str(exc)) from None
         finally:
-            broker.flushdb()
-        if not args.no_celery:
-            output = workers.output
+            if broker:
+                broker.flushdb()
         done, entries, duplicates, unbalanced, negative = check(checked)
         db.session.remove()
 
@@ -439,14 +442,14 @@ def main(argv=None):
         command = " ".join(Workers("…", "…", 1, worker_args).command("w1")[1:])
         print(f"\ncelery: {args.workers} workers, {args.sends} messages per task ({args.order}): celery {command}"
               + "".join(f" {k}={v}" for k, v in worker_env.items()))
-        print(f"worker start-up (until every worker answers a ping; not counted): {startup:.1f} s")
+        print(f"worker start-up (until every worker answers a ping; not counted): {workers.startup_s:.1f} s")
         print(f"sending (app.jobs.dispatch in this process, inside the celery time): {sent:.2f} s, "
               f"{1000 * sent / (args.tasks * args.sends):.2f} ms per message")
         print(f"messages run per worker: {runs}  (total {sum(runs.values())}, "
               f"sent {(args.tasks + args.warmup) * args.sends})")
         print(f"ratio celery / inline: {rate['celery'] / rate['inline']:.0%}  (the aim is >= 50 %)")
-        if "Traceback" in output:
-            print("worker log has a traceback:\n" + output[-3000:])
+        if "Traceback" in workers.output:
+            print("worker log has a traceback:\n" + workers.output[-3000:])
     print(f"tasks done: {done} of {len(checked)}; refund entries: {entries}; duplicates: {duplicates} (must be 0); "
           f"unbalanced entries: {unbalanced}; negative escrows: {negative}")
     print(f"load average: {load_start:.2f} at start, {os.getloadavg()[0]:.2f} at the end; cores: {os.cpu_count()}")

@@ -48,9 +48,12 @@ def redis_index():
 
 
 def _done():
-    db.session.rollback()  # a fresh snapshot on every poll
-    return db.session.execute(select(func.count()).select_from(ExecutionTask)
-                              .where(ExecutionTask.state == "done")).scalar_one()
+    """Tasks done, read in a transaction of its own (none is left open while the workers run)."""
+    db.session.rollback()
+    count = db.session.execute(select(func.count()).select_from(ExecutionTask)
+                               .where(ExecutionTask.state == "done")).scalar_one()
+    db.session.rollback()
+    return count
 
 
 def test_two_workers_run_each_refund_once_though_every_job_is_sent_twice(app, ctx, redis_index):
