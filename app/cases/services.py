@@ -89,10 +89,17 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
     return case
 
 
+def after_sales_open(order, rules, now):
+    """Whether the order accepts an after-sales request at all now (paid, or completed within the window)."""
+    if order.status not in OPEN_ORDER_STATES:
+        return False
+    return order.status != "completed" or now - order.completed_at <= timedelta(hours=rules["after_sales_window_hours"])
+
+
 def _check_order_accepts_request(order, kind, reason, amount_fen, rules, now):
     if order.status not in OPEN_ORDER_STATES:
         raise Invalid("After-sales requests need a paid order", {"order_id": f"order is {order.status}"})
-    if order.status == "completed" and now - order.completed_at > timedelta(hours=rules["after_sales_window_hours"]):
+    if not after_sales_open(order, rules, now):
         raise Invalid("The after-sales window of this order has ended", {"order_id": "window ended"})
     if order.status == "paid" and kind != "refund_only":
         raise Invalid("An order not yet shipped can only be refunded", {"kind": "refund_only before shipping"})

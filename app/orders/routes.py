@@ -8,6 +8,9 @@ from ..labels import label
 from ..cases.forms import MessageForm
 from ..cases.queries import case_tasks, cases_of_order
 from ..cases.routes import open_case_form
+from ..cases.services import after_sales_open
+from ..rules import get_rules
+from ..timeutil import utcnow
 from ..chat.queries import order_messages
 from .forms import ShipForm
 from .models import ORDER_STATUSES
@@ -49,7 +52,8 @@ def detail(order_id):
                            ship_form=ShipForm(), form=FlaskForm(), cases=cases,
                            tasks_by_case=case_tasks([c.id for c in cases]),
                            open_case=next((c for c in cases if c.phase != "closed"), None),
-                           case_form=open_case_form(order) if current_user.role == "buyer" else None,
+                           case_form=open_case_form(order) if current_user.role == "buyer" and after_sales_open(
+                               order, get_rules(), utcnow()) else None,
                            chat=order_messages(order.id, per_page=500)[0], chat_form=MessageForm(prefix="chat"))
 
 

@@ -96,3 +96,16 @@ def test_order_and_case_pages_show_execution_steps_with_their_ledger_entries(cli
     for path in (f"/cases/{case.id}", f"/orders/{order.id}"):
         html = client.get(path).get_data(as_text=True)
         assert "担保账户" in html and f"escrow:{order.id}" in html and "¥50.50" in html and "已完成" in html
+
+
+def test_after_sales_form_only_on_orders_that_accept_a_request(client, ctx, login_as):
+    from datetime import timedelta
+    from app.timeutil import utcnow
+    buyer = make_user("buyer")
+    login_as(buyer)
+    created, _, _ = make_order(buyer=buyer, state="created")
+    recent, _, _ = make_order(buyer=buyer, state="completed", now=utcnow() - timedelta(days=3))
+    old, _, _ = make_order(buyer=buyer, state="completed", now=utcnow() - timedelta(days=40))
+    assert "申请售后" in client.get(f"/orders/{recent.id}").get_data(as_text=True)
+    for order in (created, old):
+        assert "申请售后" not in client.get(f"/orders/{order.id}").get_data(as_text=True)
