@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import ActionNotAllowed
 from workflows import order as order_flow
 from workflows.cases import PHASES, available_actions, next_phase
+from workflows.compensation import is_about_late_shipment
 from workflows.fields import validate
 
 from .. import MAX_ID
@@ -19,7 +20,7 @@ from ..auth.policy import case_role, order_role
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound
 from ..execution.models import ExecutionTask
-from ..execution.services import BUYER_FACING, create_tasks, fire_task, late_shipment_compensation, open_task, tasks_of
+from ..execution.services import BUYER_FACING, create_tasks, fire_task, late_shipment_owed, open_task, tasks_of
 from ..extensions import db
 from ..orders.models import Order
 from ..orders.queries import money_for
@@ -38,7 +39,9 @@ OPEN_ORDER_STATES = ("paid", "shipped", "delivered", "completed")
 def open_case(order_id, *, actor, kind, reason, amount_fen, description="", now=None):
     """An after-sales request (售后申请) by the order's buyer; the case starts in negotiation."""
     now, rules = now or utcnow(), get_rules()
-    clean, errors = validate(("amount_fen", "description"), {"amount_fen": amount_fen, "description": description})
+    late = kind == "compensation" and reason == "late_shipment"  # the system computes the amount
+    clean, errors = validate(("description",) if late else ("amount_fen", "description"),
+                             {"amount_fen": amount_fen, "description": description})
     if kind not in AFTER_SALES_KINDS:
         errors["kind"] = f"must be one of: {', '.join(AFTER_SALES_KINDS)}"
     elif reason not in rules["reasons"][kind]:
@@ -49,7 +52,9 @@ def open_case(order_id, *, actor, kind, reason, amount_fen, description="", now=
         order = lock(Order, order_id) if isinstance(order_id, int) else None
         if order is None or order_role(actor, order) != "buyer":
             raise NotFound("Order not found")
-        _check_order_accepts_request(order, kind, reason, clean["amount_fen"], rules, now)
+        if late:
+            clean["amount_fen"] = late_shipment_owed(order, now, rules)
+        _check_order_accepts_request(order, kind, reason, clean["amount_fen"], rules, now, late=late)
         case = _new_case(order=order, buyer_id=order.buyer_id, shop_id=order.shop_id, kind=kind, reason=reason,
                          phase="negotiation", state="requested", amount_fen=clean["amount_fen"],
                          description=clean.get("description", ""), now=now, rules=rules)
@@ -96,20 +101,23 @@ def after_sales_open(order, rules, now):
     return order.status != "completed" or now - order.completed_at <= timedelta(hours=rules["after_sales_window_hours"])
 
 
-def _check_order_accepts_request(order, kind, reason, amount_fen, rules, now):
+def _check_order_accepts_request(order, kind, reason, amount_fen, rules, now, *, late=False):
     if order.status not in OPEN_ORDER_STATES:
         raise Invalid("After-sales requests need a paid order", {"order_id": f"order is {order.status}"})
     if not after_sales_open(order, rules, now):
         raise Invalid("The after-sales window of this order has ended", {"order_id": "window ended"})
     if order.status == "paid" and kind != "refund_only":
         raise Invalid("An order not yet shipped can only be refunded", {"kind": "refund_only before shipping"})
+    if late and not amount_fen:
+        raise Invalid("Late-shipment compensation applies only to an order shipped after its promised time, once",
+                      {"reason": "the order shipped on time or was compensated already"})
     if reason == "no_reason_7d":
         received = order.delivered_at or order.shipped_at
         promised = all("no_reason_7d" in item.service_promises for item in order.items)
         if not promised or received is None or now - received > timedelta(hours=rules["no_reason_return_hours"]):
             raise Invalid("7-day no-reason return does not apply to this order", {"reason": "not eligible"})
     refundable = money_for([order.id])[order.id]["refundable_fen"]
-    if kind != "exchange" and not 0 < amount_fen <= refundable:
+    if kind != "exchange" and not late and not 0 < amount_fen <= refundable:
         raise Invalid("The amount must be positive and at most what is refundable",
                       {"amount_fen": f"between 1 and {refundable}"})
     if kind == "exchange" and amount_fen > refundable:
@@ -257,11 +265,20 @@ def _counter_offer(case, actor, data, now, rules):
     case.offer_fen = data["amount_fen"]
 
 
+def _late_owed(case, now, rules):
+    """Late-shipment compensation still owed when the case is about late shipment, else None."""
+    if case.order is None or not is_about_late_shipment(case.reason, case.complaint_type):
+        return None
+    return late_shipment_owed(case.order, now, rules) or None
+
+
 def _modify(case, actor, data, now, rules):
-    refundable = _refundable(case)
-    if not 0 < data["amount_fen"] <= refundable:
-        raise Invalid("The amount must be positive and at most what is refundable",
-                      {"amount_fen": f"between 1 and {refundable}"})
+    late = _late_owed(case, now, rules) if case.kind == "compensation" else None
+    top = late or _refundable(case)
+    if not 0 < data["amount_fen"] <= top:
+        raise Invalid("The amount must be positive and at most the late-shipment compensation" if late else
+                      "The amount must be positive and at most what is refundable",
+                      {"amount_fen": f"between 1 and {top}"})
     case.amount_fen, case.offer_fen, case.modify_count = data["amount_fen"], None, case.modify_count + 1
 
 
@@ -322,10 +339,10 @@ def _decide(final):
             raise Invalid("A complaint about a listing has no order to refund or exchange: dismiss it, "
                           "with penalties if the shop broke the rules", {"remedy": "dismiss only"})
         amount = {"full_refund": refundable, "dismiss": 0, "exchange": 0}.get(remedy, data.get("amount_fen", 0))
-        late = case.complaint_type == "not_shipped" or case.reason == "late_shipment"
-        if remedy == "compensation" and not amount and late and case.order is not None:
-            amount = late_shipment_compensation(case.order.total_fen, rules)
-        if remedy in ("partial_refund", "return_refund", "compensation") and not 0 < amount <= refundable:
+        late = _late_owed(case, now, rules) if remedy == "compensation" else None
+        if late:  # the rules' late-shipment compensation, on top of the price: never more
+            amount = min(amount or late, late)
+        elif remedy in ("partial_refund", "return_refund", "compensation") and not 0 < amount <= refundable:
             raise Invalid("The amount must be positive and at most what is refundable",
                           {"amount_fen": f"between 1 and {refundable}"})
         _set_remedy(case, remedy, amount, data["findings"], data["rule"], actor, final)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from workflows import ActionNotAllowed
+from workflows.compensation import is_about_late_shipment, late_shipment_compensation, late_shipment_due  # noqa: F401
 from workflows.tasks import PHASE as TASK
 
 from ..catalog.models import Product, Shop
@@ -16,6 +17,7 @@ from ..db_tx import lock
 from ..errors import ActionNotAvailable, DomainError, Invalid, NotFound
 from ..extensions import db
 from ..jobs import enqueue
+from ..orders.queries import money_for
 from ..payments.services import (balance, buyer_funding_code, escrow_code, receivable_code, seller_code,
                                  transfer)
 from ..shipping.models import Shipment
@@ -25,10 +27,10 @@ REFUND_REMEDIES = ("full_refund", "partial_refund", "return_refund")
 BUYER_FACING = ("refund", "compensation", "exchange")  # the case is resolved when these are done
 
 
-def late_shipment_compensation(price_fen, rules):
-    """延迟发货赔付: a share of the price within the rules table's bounds."""
-    share = price_fen * rules["late_shipment_percent"] // 100
-    return max(rules["late_shipment_min_fen"], min(rules["late_shipment_max_fen"], share))
+def late_shipment_owed(order, now, rules):
+    """Late-shipment compensation still owed on the order: 0 when it shipped on time or was paid already."""
+    paid = money_for([order.id])[order.id]["late_compensation_fen"]
+    return late_shipment_due(order.total_fen, order.ship_by, order.shipped_at, paid, now, rules)
 
 
 def create_tasks(case, now, rules):
@@ -37,10 +39,14 @@ def create_tasks(case, now, rules):
     if case.remedy_type in REFUND_REMEDIES and case.remedy_amount_fen:
         specs.append(("refund", case.remedy_amount_fen, {}))
     elif case.remedy_type == "compensation" and case.remedy_amount_fen:
-        # late-shipment compensation (延迟发货赔付) is paid on top of the price; any other
-        # compensation (补偿) is a partial refund without return and counts as refunded
-        late = case.complaint_type == "not_shipped" or case.reason == "late_shipment"
-        specs.append(("compensation", case.remedy_amount_fen, {"late_shipment": True} if late else {}))
+        # late-shipment compensation (延迟发货赔付) is paid on top of the price, capped by the rules;
+        # any other compensation (补偿) is a partial refund without return and counts as refunded
+        owed = late_shipment_owed(case.order, now, rules) if case.order is not None and is_about_late_shipment(
+            case.reason, case.complaint_type) else 0
+        if owed:
+            specs.append(("compensation", min(case.remedy_amount_fen, owed), {"late_shipment": True}))
+        else:
+            specs.append(("compensation", case.remedy_amount_fen, {}))
     elif case.remedy_type == "exchange":
         specs.append(("exchange", 0, {}))
     specs += [("penalty", 0, dict(p)) for p in (case.penalties or [])]
@@ -161,13 +167,23 @@ def _take_from_shop(task, amount, step, kind, dest, now, memo):
 
 
 def _step_compensation(task, now, rules):
+    """Late-shipment compensation comes from the shop, on top of the price. Any other compensation is
+    money back on the order: from its escrow while the escrow holds it (booked as a refund, so no
+    order closes with its price left in escrow), the rest from the shop."""
+    late = task.detail.get("late_shipment")
+    from_escrow = 0 if late or task.order_id is None else min(max(balance(escrow_code(task.order_id)), 0),
+                                                               task.amount_fen)
+    rest = task.amount_fen - from_escrow
     available = sum(max(balance(seller_code(task.shop_id, p)), 0) for p in ("balance", "deposit"))
-    if available < task.amount_fen:
+    if available < rest:
         raise Invalid("The shop cannot pay the compensation yet", {"shop": f"holds {available} fen"})
-    kind = "late_compensation" if task.detail.get("late_shipment") else "compensation"
-    _take_from_shop(task, task.amount_fen, "compensation", kind, buyer_funding_code(task.buyer_id), now,
-                    "compensation from the shop")
-    task.paid_by = "seller"
+    if from_escrow:
+        _move(task, escrow_code(task.order_id), buyer_funding_code(task.buyer_id), from_escrow,
+              "compensation:escrow", "refund", now, "compensation from escrow")
+    if rest:
+        _take_from_shop(task, rest, "compensation", "late_compensation" if late else "compensation",
+                        buyer_funding_code(task.buyer_id), now, "compensation from the shop")
+    task.paid_by = "seller" if rest else "escrow"
     return "complete"
 
 

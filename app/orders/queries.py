@@ -33,15 +33,18 @@ def get_order(user, order_id):
 
 
 def money_for(order_ids):
-    """{order_id: {paid_fen, refunded_fen, released_fen, escrow_fen, refundable_fen}}, two SQL queries."""
-    money = {oid: dict(paid_fen=0, refunded_fen=0, released_fen=0, escrow_fen=0) for oid in order_ids}
+    """{order_id: {paid_fen, refunded_fen, released_fen, escrow_fen, refundable_fen, late_compensation_fen}},
+    two SQL queries. Late-shipment compensation is paid on top of the price: it is not refunded money."""
+    money = {oid: dict(paid_fen=0, refunded_fen=0, released_fen=0, escrow_fen=0, late_compensation_fen=0)
+             for oid in order_ids}
     if not order_ids:
         return money
     sums = db.session.execute(
         select(JournalEntry.order_id, JournalEntry.kind, sum_fen(JournalEntry.amount_fen))
         .where(JournalEntry.order_id.in_(order_ids)).group_by(JournalEntry.order_id, JournalEntry.kind))
     for oid, kind, amount in sums:
-        key = {"pay": "paid_fen", "release": "released_fen"}.get(kind, "refunded_fen" if kind in REFUND_KINDS else None)
+        key = {"pay": "paid_fen", "release": "released_fen", "late_compensation": "late_compensation_fen"}.get(
+            kind, "refunded_fen" if kind in REFUND_KINDS else None)
         if key:
             money[oid][key] += amount
     escrow = db.session.execute(

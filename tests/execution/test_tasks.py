@@ -24,15 +24,18 @@ from app.deadlines.services import sweep
 from app.errors import ActionNotAvailable, Invalid
 from app.execution import services as execution
 from app.execution.models import ExecutionTask, Penalty
-from app.execution.services import fire_task, late_shipment_compensation, run_task, tasks_of
+from app.execution.services import fire_task, run_task, tasks_of
 from app.extensions import db
 from app.orders.models import Order
 from app.orders.queries import money_for
+from app.orders.services import perform_order_action
 from app.payments.models import NON_NEGATIVE_KINDS, Account, JournalEntry, JournalLine
 from app.payments.services import balance, buyer_funding_code, escrow_code, receivable_code, seller_code, transfer
 from app.rules import get_rules
 from app.shipping.models import Shipment
 from app.timeutil import utcnow
+
+from workflows.compensation import late_shipment_compensation
 
 from ..factories import make_order, make_product, make_user
 from ..readers import case_of, money, order_of, task_of
@@ -453,9 +456,11 @@ def test_late_shipment_compensation_is_5_percent_within_5_and_30_yuan(ctx, t0, t
 
 
 def test_late_shipment_reason_from_negotiation_also_gets_the_computed_amount(ctx, t0):
-    order, buyer, seller = make_order(state="shipped", price_fen=30_000, now=t0)
+    order, buyer, seller = make_order(state="paid", price_fen=30_000, now=t0)
+    perform_order_action(order.id, "ship", actor=seller, data={"carrier": "sf", "tracking_no": "SF1"}, now=t0 + H(50))
     top_up_deposit(seller.shop_id, 50_000)
     cid = open_case(order.id, actor=buyer, kind="compensation", reason="late_shipment", amount_fen=5_000, now=t0).id
+    assert case_of(cid).amount_fen == 1_500  # the rules' amount, not the buyer's
     perform_action(cid, "refuse", actor=seller, data={"reason": "按时发货"}, now=t0)
     perform_action(cid, "escalate", actor=buyer, data={"type": "broken_promise"}, now=t0)
     mediator = make_user("mediator")
@@ -481,10 +486,17 @@ def test_compensation_without_an_amount_is_refused_when_shipping_was_not_late(ct
     assert case_of(cid).state == "under_review"
 
 
+def shipped_late(t0, price_fen):
+    """An order paid 60 hours before t0 and shipped 10 hours before t0: 2 hours past its promised time."""
+    order, buyer, seller = make_order(state="paid", price_fen=price_fen, now=t0 - H(60))
+    perform_order_action(order.id, "ship", actor=seller, data={"carrier": "sf", "tracking_no": "SF1"}, now=t0 - H(10))
+    return order, buyer, seller
+
+
 def test_compensation_the_shop_cannot_pay_fails_is_retried_and_finally_stays_failed(ctx, t0):
-    order, buyer, seller = make_order(state="delivered", price_fen=10_000, now=t0)
+    order, buyer, seller = shipped_late(t0, 16_000)  # 5 %: ¥8 from the shop, on top of the price
     shop_id = seller.shop_id
-    cid = open_case(order.id, actor=buyer, kind="compensation", reason="quality", amount_fen=800, now=t0).id
+    cid = open_case(order.id, actor=buyer, kind="compensation", reason="late_shipment", amount_fen=800, now=t0).id
     perform_action(cid, "agree", actor=seller, now=t0)  # the shop's balance and deposit are empty
 
     task = the_task(cid, "compensation")
@@ -519,13 +531,13 @@ def test_compensation_the_shop_cannot_pay_fails_is_retried_and_finally_stays_fai
         after_task(locked_case, now, get_rules())
     task = task_of(tid)
     assert (task.state, task.paid_by) == ("done", "seller")
-    assert moved(tid) == [("compensation:deposit", "compensation", 800)]
+    assert moved(tid) == [("compensation:deposit", "late_compensation", 800)]
     assert (case_of(cid).phase, case_of(cid).state) == ("closed", "resolved")
 
 
 def test_a_compensation_retry_after_the_shop_has_money_pays(ctx, t0):
-    order, buyer, seller = make_order(state="delivered", price_fen=10_000, now=t0)
-    cid = open_case(order.id, actor=buyer, kind="compensation", reason="quality", amount_fen=800, now=t0).id
+    order, buyer, seller = shipped_late(t0, 16_000)
+    cid = open_case(order.id, actor=buyer, kind="compensation", reason="late_shipment", amount_fen=800, now=t0).id
     perform_action(cid, "agree", actor=seller, now=t0)
     task = the_task(cid, "compensation")
     tid, shop_id = task.id, seller.shop_id
@@ -535,8 +547,8 @@ def test_a_compensation_retry_after_the_shop_has_money_pays(ctx, t0):
     assert sweep(now=t0 + H(1)).tasks_run == 1
     task = task_of(tid)
     assert (task.state, task.attempts) == ("done", 1)
-    assert moved(tid) == [("compensation:balance", "compensation", 500),
-                          ("compensation:deposit", "compensation", 300)]
+    assert moved(tid) == [("compensation:balance", "late_compensation", 500),
+                          ("compensation:deposit", "late_compensation", 300)]
     assert shop_money(shop_id) == {"balance": 0, "deposit": 700}
     assert case_of(cid).state == "resolved"
 

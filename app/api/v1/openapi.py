@@ -211,6 +211,7 @@ def components(rules):
             "items": {"type": "array", "items": ref("OrderItem")},
             "total_fen": integer(0), "paid_fen": integer(0), "refunded_fen": integer(0),
             "released_fen": integer(0), "escrow_fen": integer(0), "refundable_fen": integer(0),
+            "late_compensation_fen": integer(0),
             "shipments": {"type": "array", "items": ref("Shipment")},
             "open_case_id": nullable_integer(), "is_frozen": {"type": "boolean"},
             "created_at": datetime_(), "paid_at": datetime_(True), "ship_by": datetime_(True),
