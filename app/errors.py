@@ -39,6 +39,11 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+class Stale(Conflict):
+    """The case moved on since the client read it (its version differs from the one sent)."""
+    code = "stale"
+
+
 class TooLarge(DomainError):
     status, code = 413, "too_large"
 
@@ -63,6 +68,8 @@ def page_message(err):
     """The message a page shows for a domain error, in the user's language."""
     if err.code == "action_not_available":
         return _("That action is not available now.")
+    if err.code == "stale":
+        return _("This case changed since you opened it: someone acted first. Please review it and try again.")
     if err.code == "conflict":
         return _("Someone else changed this at the same time; please reload and try again.")
     if err.code == "too_large":

@@ -5,7 +5,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DecimalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from workflows.fields import FIELDS
@@ -36,10 +36,19 @@ def _field(name):
     return field(FIELD_LABELS[name], validators=need + ([Length(max=max_len)] if max_len else []))
 
 
-def action_form(fields, **kwargs):
-    """A FlaskForm class with one input per action field; `.values()` gives the service's data."""
-    form_class = type("ActionForm", (FlaskForm,), {name: _field(name) for name in fields})
+class VersionField(IntegerField):
+    """The case version the page was rendered from, sent back hidden so a stale action is refused."""
+    widget = HiddenField.widget
+
+
+def action_form(fields, version=None, **kwargs):
+    """A FlaskForm class with one input per action field and the case version the page showed;
+    `form_values` gives the service's data."""
+    form_class = type("ActionForm", (FlaskForm,), {name: _field(name) for name in fields}
+                      | {"expected_version": VersionField(validators=[Optional()])})
     form = form_class(**kwargs)
+    if version is not None and form.expected_version.data is None:
+        form.expected_version.data = version
     form.action_fields = tuple(fields)
     return form
 

@@ -45,7 +45,8 @@ def index():
 @login_required
 def detail(case_id):
     case = get_case(current_user, case_id)
-    actions = [(name, action_form(fields, prefix=name)) for name, fields in actions_for(case, current_user)]
+    actions = [(name, action_form(fields, version=case.version, prefix=name))
+               for name, fields in actions_for(case, current_user)]
     contributor = contributor_role(current_user, case) is not None
     messages, _total = messages_for(case, per_page=500)
     evidence = evidence_for(case, per_page=200)[0] if contributor else []
@@ -67,7 +68,8 @@ def action(case_id, trigger):
     if not form.validate_on_submit():
         flash(_("Please check the form: %(errors)s", errors=_form_errors(form)), "error")
     else:
-        perform_action(case.id, trigger, actor=current_user, data=form_values(form))
+        perform_action(case.id, trigger, actor=current_user, data=form_values(form),
+                       expected_version=form.expected_version.data)
         flash(_("Done: %(action)s", action=label("trigger", trigger)), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 

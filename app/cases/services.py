@@ -18,7 +18,7 @@ from ..auth.models import User
 from ..catalog.models import Product
 from ..auth.policy import case_role, order_role
 from ..db_tx import lock, transaction
-from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound
+from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound, Stale
 from ..execution.models import ExecutionTask
 from ..execution.services import BUYER_FACING, create_tasks, fire_task, late_shipment_owed, open_task, tasks_of
 from ..extensions import db
@@ -153,8 +153,11 @@ def _start(case, actor, trigger, payload, now):
 
 # ---------------------------------------------------------------- performing an action
 
-def perform_action(case_id, trigger, *, actor, data=None, now=None):
-    """Fire `trigger` on the case as `actor` (a User, or None for the system)."""
+def perform_action(case_id, trigger, *, actor, data=None, now=None, expected_version=None):
+    """Fire `trigger` on the case as `actor` (a User, or None for the system).
+
+    `expected_version` is the case version the actor saw: when the case has moved on since, the
+    action is refused (Stale) instead of applying to a case the actor never saw."""
     now, rules = now or utcnow(), get_rules()
     try:
         with transaction():
@@ -162,9 +165,12 @@ def perform_action(case_id, trigger, *, actor, data=None, now=None):
             role = case_role(actor, case) if case is not None else None
             if role is None:
                 raise NotFound("Case not found")
+            if expected_version is not None and expected_version != case.version:
+                raise Stale("The case has changed since you loaded it; review it and try again",
+                            {"version": case.version, "expected_version": expected_version})
             apply_action(case, trigger, actor=actor, role=role, data=data or {}, now=now, rules=rules)
     except StaleDataError:
-        raise Conflict("The case was changed by someone else; reload and try again") from None
+        raise Stale("The case was changed by someone else; review it and try again") from None
     return case
 
 
@@ -177,6 +183,7 @@ def apply_action(case, trigger, *, actor, role, data, now, rules):
                                  {"available_actions": _names(case, role, rules)})
     spec = candidates[0]
     clean, errors = validate(spec.fields, data)
+    errors.update({name: f"unknown field for '{trigger}'" for name in data if name not in spec.fields})
     if errors:
         raise Invalid(f"Invalid fields for '{trigger}'", errors)
     before = (case.phase, case.state)

@@ -74,7 +74,8 @@ def test_the_enums_follow_the_rule_tables(client):
     assert set(schemas["NewComplaint"]["properties"]["type"]["enum"]) == set(COMPLAINT_TYPES)
     assert schemas["Remedy"]["properties"]["type"]["enum"] == list(REMEDIES)
     assert schemas["Execution"]["properties"]["kind"]["enum"] == list(TASK_KINDS)
-    assert set(schemas["ActionFields"]["properties"]) == set(FIELDS)
+    assert set(schemas["ActionFields"]["properties"]) == set(FIELDS) | {"expected_version"}
+    assert schemas["ActionFields"]["additionalProperties"] is False  # unknown action fields are 422
     assert "no_reason_7d" in schemas["NewCase"]["properties"]["reason"]["enum"]
     assert schemas["Case"]["properties"]["due_at"]["type"] == ["string", "null"]
     for status in ("400", "401", "404", "409", "422"):

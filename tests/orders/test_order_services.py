@@ -18,7 +18,8 @@ def test_order_walks_to_completed_and_escrow_is_released_to_the_seller(ctx):
     order = db.session.get(Order, order.id)
     assert order.status == "completed" and order.auto_confirm_at is None
     assert money_for([order.id])[order.id] == {"paid_fen": 17_600, "refunded_fen": 0, "released_fen": 17_600,
-                                               "escrow_fen": 0, "refundable_fen": 17_600}
+                                               "escrow_fen": 0, "refundable_fen": 17_600,
+                                               "late_compensation_fen": 0}
     assert balance(seller_code(seller.shop_id, "balance")) == 17_600
 
 

@@ -1,4 +1,4 @@
-from flask import g, request
+from flask import g, make_response, request
 
 from workflows.cases import CLOSED_STATES
 from workflows.cases import PHASES as CASE_PHASES
@@ -7,7 +7,7 @@ from ...cases.audit import verify_chain
 from ...cases.models import PHASES
 from ...cases.queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
 from ...cases.services import file_complaint, open_case, perform_action
-from ...errors import Invalid
+from ...errors import Invalid, Stale
 from . import bp, json_body, page_args, page_body, token_required
 from .serializers import case_json, event_json, message_json
 
@@ -20,13 +20,35 @@ def _case_body(case):
                      case_tasks([case.id])[case.id])
 
 
+def _case_response(case, status=200):
+    """The case with its version as the ETag, for a later If-Match."""
+    response = make_response(_case_body(case), status)
+    response.set_etag(str(case.version))
+    return response
+
+
+def _expected_version(data):
+    """The version the client saw: `expected_version` in the body, or If-Match: "<version>"; None if neither."""
+    if "expected_version" in data:
+        value = data.pop("expected_version")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise Invalid("Invalid expected_version", {"expected_version": "must be a positive integer"})
+        return value
+    if request.if_match.star_tag or not request.headers.get("If-Match"):
+        return None
+    tags = [t for t in request.if_match if t.isdigit()]
+    if len(tags) != 1 or len(request.if_match.as_set()) != 1:
+        raise Invalid("Invalid If-Match header", {"If-Match": 'one case version in quotes, e.g. "3"'})
+    return int(tags[0])
+
+
 @bp.post("/orders/<int:order_id>/cases")
 @token_required
 def create_case(order_id):
     data = json_body()
     case = open_case(order_id, actor=g.api_user, kind=data.get("kind"), reason=data.get("reason"),
                      amount_fen=data.get("amount_fen"), description=data.get("description") or "")
-    return _case_body(get_case(g.api_user, case.id)), 201
+    return _case_response(get_case(g.api_user, case.id), 201)
 
 
 @bp.post("/complaints")
@@ -35,7 +57,7 @@ def create_complaint():
     data = json_body()
     case = file_complaint(actor=g.api_user, order_id=data.get("order_id"), listing_id=data.get("listing_id"),
                           type=data.get("type"), description=data.get("description") or "")
-    return _case_body(get_case(g.api_user, case.id)), 201
+    return _case_response(get_case(g.api_user, case.id), 201)
 
 
 @bp.get("/cases")
@@ -59,7 +81,7 @@ def list_cases():
 @bp.get("/cases/<int:case_id>")
 @token_required
 def show_case(case_id):
-    return _case_body(get_case(g.api_user, case_id))
+    return _case_response(get_case(g.api_user, case_id))
 
 
 @bp.post("/cases/<int:case_id>/actions/<name>")
@@ -67,8 +89,13 @@ def show_case(case_id):
 def case_action(case_id, name):
     data = json_body() if request.get_data() else {}
     get_case(g.api_user, case_id)
-    perform_action(case_id, name, actor=g.api_user, data=data)
-    return _case_body(get_case(g.api_user, case_id))
+    expected = _expected_version(data)
+    try:
+        perform_action(case_id, name, actor=g.api_user, data=data, expected_version=expected)
+    except Stale as err:  # answer with the case as it is now, so the client can decide again
+        err.details["case"] = _case_body(get_case(g.api_user, case_id))
+        raise
+    return _case_response(get_case(g.api_user, case_id))
 
 
 @bp.get("/cases/<int:case_id>/events")

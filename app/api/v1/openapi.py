@@ -195,7 +195,8 @@ def components(rules):
     roles = list(ROLES) + ["system"]
     message_max = current_app.config["MESSAGE_MAX_CHARS"]
     actions = action_names()
-    action_fields = {n: field_schema(n) for n in FIELDS}
+    action_fields = {n: field_schema(n) for n in FIELDS} | {"expected_version": {
+        **integer(1), "description": "The case version the client saw (or If-Match); 409 stale if it moved on"}}
     schemas = {
         "Error": obj({"error": obj({"code": string(), "message": string(), "details": {"type": "object"}})}),
         "OrderItem": obj({
@@ -252,7 +253,8 @@ def components(rules):
             "remedy": {"oneOf": [ref("Remedy"), {"type": "null"}]},
             "executions": {"type": "array", "items": ref("Execution")},
             "buyer_accepted_at": datetime_(True), "seller_accepted_at": datetime_(True),
-            "created_at": datetime_(), "updated_at": datetime_(), "closed_at": datetime_(True)}),
+            "created_at": datetime_(), "updated_at": datetime_(), "closed_at": datetime_(True),
+            "version": integer(1)}),
         "Event": obj({
             "id": integer(1), "seq": integer(1), "actor_id": nullable_integer(), "actor_role": string(roles),
             "trigger": string(), "from_phase": string(PHASES, nullable=True),
@@ -297,7 +299,7 @@ def components(rules):
             "order_id": nullable_id(), "listing_id": nullable_id(),
             "type": field_schema("type"), "description": field_schema("description")},
             required=("type",), closed=False),
-        "ActionFields": obj(action_fields, required=(), closed=False),
+        "ActionFields": obj(action_fields, required=()),
         "OrderPage": page_of("Order"),
         "CasePage": page_of("Case"),
         "EventPage": page_of("Event"),
@@ -382,7 +384,10 @@ def paths(rules):
                 responses(200, "The case after the action", ref("Case"), 400, 401, 404, 409, 413, 422),
                 parameters=[case_id, {"name": "name", "in": "path", "required": True,
                                       "description": "A workflow trigger (see available_actions)",
-                                      "schema": string(action_names())}],
+                                      "schema": string(action_names())},
+                            {"name": "If-Match", "in": "header", "required": False,
+                             "description": 'The case version the client saw, e.g. "3"; 409 stale if it moved on',
+                             "schema": {"type": "string"}}],
                 body=ref("ActionFields"), body_required=False, tags=["cases"]),
         },
         "/cases/{case_id}/events": {

@@ -60,7 +60,7 @@ def case_json(case, actions, entries, tasks=()):
         "buyer_accepted_at": isoformat(case.buyer_accepted_at),
         "seller_accepted_at": isoformat(case.seller_accepted_at),
         "created_at": isoformat(case.created_at), "updated_at": isoformat(case.updated_at),
-        "closed_at": isoformat(case.closed_at),
+        "closed_at": isoformat(case.closed_at), "version": case.version,
     }
 
 
