@@ -7,7 +7,7 @@ MO      := app/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # Debian packages the app needs at run time (WeasyPrint's Pango, CJK fonts, graphviz).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk graphviz
 
-.PHONY: run test install system-deps worker clean
+.PHONY: run test install system-deps worker clean soak
 
 install: $(VENV)/.installed $(MO)
 
@@ -38,6 +38,14 @@ test: system-deps install
 	  echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 	  $(PY) -m pytest --db=postgres --junitxml=test-results/postgres.xml; \
 	fi
+
+# The property machines (cases, execution, ledger) with thousands of sequences and a fixed seed;
+# SOAK_DB=postgres runs them on TEST_DATABASE_URL.
+SOAK_SEED ?= 20261201
+SOAK_DB ?= sqlite
+soak: system-deps install
+	HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/property --db=$(SOAK_DB) --hypothesis-seed=$(SOAK_SEED) \
+	  --hypothesis-show-statistics -p no:randomly
 
 # A Celery worker for execution tasks and deadlines (set CELERY_BROKER_URL for the app too).
 worker: install

@@ -358,10 +358,7 @@ class CaseMachine(RuleBasedStateMachine):
 
 
 def test_case_invariants_hold_under_random_actions_and_sweeps(ctx):
-    run_state_machine_as_test(CaseMachine, settings=settings(
-        max_examples=20, stateful_step_count=25, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                               HealthCheck.filter_too_much]))
+    run_state_machine_as_test(CaseMachine)  # examples and steps: the Hypothesis profile (tests/conftest.py)
 
 
 def test_an_exchange_cannot_be_proposed_for_a_complaint_without_an_order(ctx):

@@ -62,7 +62,6 @@ def _to_execution(s, mediator, t):
     return case.id, seller
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @given(scenarios=st.lists(scenario, min_size=1, max_size=3), crash_plan=st.lists(st.booleans(), min_size=8, max_size=8),
        duplicates=st.lists(st.integers(0, 50), max_size=6), income=st.booleans())
 def test_execution_is_exactly_once_under_crashes_and_duplicates(app, ctx, monkeypatch, scenarios, crash_plan,

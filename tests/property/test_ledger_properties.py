@@ -92,6 +92,4 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 def test_ledger_invariants_hold_under_random_order_actions(ctx):
-    run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=25, stateful_step_count=20, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))
+    run_state_machine_as_test(LedgerMachine)  # examples and steps: the Hypothesis profile (tests/conftest.py)
