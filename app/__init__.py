@@ -63,6 +63,8 @@ def create_app(config_name=None, **overrides):
     app.cli.add_command(workflows_cli)
     from .evidence.cli import evidence_cli
     app.cli.add_command(evidence_cli)
+    from .payments.cli import payments_cli
+    app.cli.add_command(payments_cli)
     @app.before_request
     def _refuse_nul_characters():
         """PostgreSQL text cannot hold NUL: refuse it in page query strings and forms on every database

@@ -4,6 +4,7 @@ from app.execution.models import ExecutionTask
 from app.extensions import db
 from app.orders.models import Order
 from app.orders.queries import money_for
+from app.payments.verify import verify_money
 
 
 def fresh(model, ident):
@@ -25,3 +26,10 @@ def task_of(task_id):
 
 def money(order_id):
     return money_for([order_id])[order_id]
+
+
+def assert_money_ok():
+    """Every invariant of the money holds (the checks of `flask payments verify`)."""
+    db.session.rollback()
+    violations = verify_money()
+    assert violations == [], "\n".join(map(str, violations))

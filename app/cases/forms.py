@@ -2,13 +2,14 @@
 rule book allows gets a working form without per-action code."""
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DecimalField, HiddenField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
-from workflows.fields import FIELDS
+from workflows.fields import FIELDS, MAX_FEN
 
 from ..evidence.models import EVIDENCE_KINDS
 from ..labels import label
@@ -23,12 +24,28 @@ FIELD_LABELS = {
 CHOICE_GROUPS = {"type": "complaint_type", "carrier": "carrier", "party": "party", "remedy": "remedy"}
 
 
+def yuan(form, field):
+    """An amount in yuan is a finite number to the fen: 50.125 is refused, never rounded."""
+    value = field.data
+    if value is None:
+        return
+    if not value.is_finite() or abs(value) > Decimal(MAX_FEN).scaleb(-2):
+        raise StopValidation(_("Not a valid amount."))
+    if value != value.quantize(Decimal("0.01")):
+        raise StopValidation(_("At most two decimal places: amounts are in yuan and fen."))
+
+
+def to_fen(amount_yuan):
+    """Yuan (a Decimal checked by `yuan`) to integer fen, exactly."""
+    return int(amount_yuan.scaleb(2))
+
+
 def _field(name):
     kind, required, choices, max_len = FIELDS[name]
     need = [DataRequired()] if required else [Optional()]
     if kind is int:
         return DecimalField(FIELD_LABELS[name], places=2, validators=[InputRequired() if required else Optional(),
-                                                                      NumberRange(min=Decimal("0"))])
+                                                                      yuan, NumberRange(min=Decimal("0"))])
     if choices:
         return SelectField(FIELD_LABELS[name], validators=need,
                            choices=[SelectChoice(c, label(CHOICE_GROUPS[name], c)) for c in choices])
@@ -59,7 +76,7 @@ def form_values(form):
     for name in form.action_fields:
         value = form[name].data
         if name == "amount_fen" and value is not None:
-            value = int((value * 100).to_integral_value())
+            value = to_fen(value)
         if value not in (None, ""):
             data[name] = value
     return data
@@ -68,7 +85,8 @@ def form_values(form):
 class OpenCaseForm(FlaskForm):
     kind = SelectField(_l("What do you want?"), validators=[DataRequired()])
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
-    amount_fen = DecimalField(_l("Amount (¥)"), places=2, validators=[InputRequired(), NumberRange(min=Decimal("0"))])
+    amount_fen = DecimalField(_l("Amount (¥)"), places=2,
+                              validators=[InputRequired(), yuan, NumberRange(min=Decimal("0"))])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
 
 

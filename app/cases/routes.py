@@ -18,7 +18,7 @@ from ..evidence.upload import receive_evidence
 from ..labels import label
 from ..orders.queries import get_order, money_for
 from ..rules import get_rules
-from .forms import EvidenceForm, MessageForm, OpenCaseForm, action_form, form_values
+from .forms import EvidenceForm, MessageForm, OpenCaseForm, action_form, form_values, to_fen
 from .models import PHASES
 from .queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
 from .services import open_case, perform_action
@@ -126,7 +126,7 @@ def create(order_id):
         flash(_("Please check the form: %(errors)s", errors=_form_errors(form)), "error")
         return redirect(url_for("orders.detail", order_id=order.id))
     case = open_case(order.id, actor=current_user, kind=form.kind.data, reason=form.reason.data,
-                     amount_fen=int((form.amount_fen.data * 100).to_integral_value()),
+                     amount_fen=to_fen(form.amount_fen.data),
                      description=form.description.data or "")
     flash(_("After-sales request %(number)s filed.", number=case.number), "success")
     return redirect(url_for("cases.detail", case_id=case.id))

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from workflows import ActionNotAllowed
-from workflows.compensation import is_about_late_shipment, late_shipment_compensation, late_shipment_due  # noqa: F401
+from workflows.compensation import is_about_late_shipment, late_shipment_due
 from workflows.tasks import PHASE as TASK
 
 from ..catalog.models import Product, Shop
@@ -18,8 +18,8 @@ from ..errors import ActionNotAvailable, DomainError, Invalid, NotFound
 from ..extensions import db
 from ..jobs import enqueue
 from ..orders.queries import money_for
-from ..payments.services import (balance, buyer_funding_code, escrow_code, receivable_code, seller_code,
-                                 transfer)
+from ..payments.services import (balance, buyer_funding_code, escrow_code, lock_accounts, receivable_code,
+                                 seller_code, transfer)
 from ..shipping.models import Shipment
 from .models import ExecutionTask, Penalty
 
@@ -146,6 +146,8 @@ def _move(task, source, dest, amount, step, kind, now, memo):
 
 
 def _step_refund(task, now, rules):
+    if task.order_id is not None:  # locked before the read: what it holds stays true until we take it
+        lock_accounts([escrow_code(task.order_id), buyer_funding_code(task.buyer_id)])
     if task.order_id is not None and balance(escrow_code(task.order_id)) >= task.amount_fen:
         _move(task, escrow_code(task.order_id), buyer_funding_code(task.buyer_id), task.amount_fen, "refund:escrow",
               "refund", now, "refund from escrow")
@@ -155,7 +157,9 @@ def _step_refund(task, now, rules):
 
 
 def _take_from_shop(task, amount, step, kind, dest, now, memo):
-    """Take up to `amount` from the shop's balance, then its deposit; returns what was taken."""
+    """Take up to `amount` from the shop's balance, then its deposit; returns what was taken. The
+    accounts are locked before they are read, so concurrent steps never take the same money twice."""
+    lock_accounts([seller_code(task.shop_id, "balance"), seller_code(task.shop_id, "deposit"), dest])
     taken = 0
     for part in ("balance", "deposit"):
         available = max(balance(seller_code(task.shop_id, part)), 0)
@@ -171,8 +175,10 @@ def _step_compensation(task, now, rules):
     money back on the order: from its escrow while the escrow holds it (booked as a refund, so no
     order closes with its price left in escrow), the rest from the shop."""
     late = task.detail.get("late_shipment")
-    from_escrow = 0 if late or task.order_id is None else min(max(balance(escrow_code(task.order_id)), 0),
-                                                               task.amount_fen)
+    escrow = escrow_code(task.order_id) if task.order_id is not None and not late else None
+    lock_accounts([seller_code(task.shop_id, "balance"), seller_code(task.shop_id, "deposit"),
+                   buyer_funding_code(task.buyer_id)] + ([escrow] if escrow else []))
+    from_escrow = min(max(balance(escrow), 0), task.amount_fen) if escrow else 0
     rest = task.amount_fen - from_escrow
     available = sum(max(balance(seller_code(task.shop_id, p)), 0) for p in ("balance", "deposit"))
     if available < rest:
@@ -189,6 +195,8 @@ def _step_compensation(task, now, rules):
 
 def _step_recovery(task, now, rules):
     owed = task.amount_fen - task.recovered_fen
+    lock_accounts([seller_code(task.shop_id, "balance"), seller_code(task.shop_id, "deposit"), "platform:guarantee",
+                   receivable_code(task.shop_id), seller_code(task.shop_id, "payable")])  # all at once, in id order
     taken = _take_from_shop(task, owed, f"recover:{task.recovered_fen}", "recovery", "platform:guarantee", now,
                             "advance recovered from the shop")
     if taken:
@@ -231,6 +239,7 @@ STEPS = {"refund": _step_refund, "compensation": _step_compensation, "recovery":
 
 
 def _pay_refund(task, actor, data, now, rules):
+    # one entry, no read before it: post_entry locks the balance and refuses to overdraw it
     _move(task, seller_code(task.shop_id, "balance"), buyer_funding_code(task.buyer_id), task.amount_fen,
           "refund:seller", "seller_refund", now, "refund paid by the seller")
     task.paid_by = "seller"
@@ -243,6 +252,8 @@ def _buyer_eligible(task):
 
 def _advance(task, actor, data, now, rules):
     """先行垫付: the platform pays the buyer, books a receivable against the shop, and starts recovery."""
+    lock_accounts(["platform:guarantee", buyer_funding_code(task.buyer_id), seller_code(task.shop_id, "payable"),
+                   receivable_code(task.shop_id)])  # both entries' accounts at once, in id order
     _move(task, "platform:guarantee", buyer_funding_code(task.buyer_id), task.amount_fen, "refund:advance",
           "advance", now, "platform advance payment (先行垫付)")
     _move(task, seller_code(task.shop_id, "payable"), receivable_code(task.shop_id), task.amount_fen,

@@ -6,7 +6,7 @@ from ..auth.policy import order_role
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Invalid, NotFound
 from ..extensions import db
-from ..payments.services import balance, buyer_funding_code, escrow_code, seller_code, transfer
+from ..payments.services import balance, buyer_funding_code, escrow_code, lock_accounts, seller_code, transfer
 from ..rules import get_rules
 from ..shipping.models import CARRIERS, Shipment
 from ..timeutil import utcnow
@@ -66,6 +66,7 @@ def _deliver(order, actor, data, now, rules):
 
 
 def _complete(order, actor, data, now, rules):
+    lock_accounts([escrow_code(order.id), seller_code(order.shop_id, "balance")])  # then read what escrow holds
     held = balance(escrow_code(order.id))
     if held:
         transfer(escrow_code(order.id), seller_code(order.shop_id, "balance"), held,
@@ -75,6 +76,7 @@ def _complete(order, actor, data, now, rules):
 
 
 def _close(order, actor, data, now, rules):
+    lock_accounts([escrow_code(order.id), buyer_funding_code(order.buyer_id)])  # then read what escrow holds
     held = balance(escrow_code(order.id))
     if held:
         transfer(escrow_code(order.id), buyer_funding_code(order.buyer_id), held,

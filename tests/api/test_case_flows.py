@@ -1,6 +1,8 @@
 """End-to-end API flows from the seed: negotiate → complain → mediate → resolve → execute."""
 from datetime import timedelta
 
+import pytest
+
 from app.extensions import db
 from app.orders.models import Order
 from app.orders.queries import money_for
@@ -104,3 +106,30 @@ def test_action_not_available_is_409_with_the_allowed_actions_and_changes_nothin
     other = token_for(client, make_user("buyer"))
     assert_error(client.get(f"/api/v1/cases/{cid}", headers=other), 404, "not_found")
     assert_error(client.post(f"/api/v1/cases/{cid}/actions/withdraw", headers=other, json={}), 404, "not_found")
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_a_number_json_cannot_hold_is_422_anywhere_in_the_body_and_changes_nothing(client, ctx, literal):
+    """JSON's `Infinity`/`NaN` literals (and 1e400) parse as floats Python accepts and PostgreSQL's
+    JSON refuses: a penalty's extra key carried one into the case row and answered 500."""
+    order, buyer, seller = make_order(state="delivered", price_fen=20_000)
+    b, s, m = token_for(client, buyer), token_for(client, seller), token_for(client, make_user("mediator"))
+    raw = {"Content-Type": "application/json"}
+    error = assert_error(client.post(f"/api/v1/orders/{order.id}/cases", headers={**b, **raw}, data=(
+        '{"kind": "refund_only", "reason": "quality", "amount_fen": %s}' % literal)), 422, "invalid")
+    assert error["details"] == {"amount_fen": "must be a finite number"}
+    cid = client.post(f"/api/v1/orders/{order.id}/cases", headers=b, json={
+        "kind": "refund_only", "reason": "quality", "amount_fen": 1_000}).get_json()["id"]
+    act(client, s, cid, "refuse", reason="无质量问题")
+    act(client, b, cid, "escalate", type="quality", description="卖家拒绝")
+    act(client, s, cid, "respond", statement="已发货")
+    act(client, m, cid, "assign")
+    act(client, m, cid, "start_review")
+    events = client.get(f"/api/v1/cases/{cid}/audit", headers=m).get_json()["events"]
+    error = assert_error(client.post(f"/api/v1/cases/{cid}/actions/propose", headers={**m, **raw}, data=(
+        '{"remedy": "dismiss", "amount_fen": 0, "findings": "f", "rule": "r",'
+        ' "penalties": [{"kind": "blacklist", "weight": %s}]}' % literal)), 422, "invalid")
+    assert error["details"] == {"penalties": "must be a finite number"}
+    case = client.get(f"/api/v1/cases/{cid}", headers=m).get_json()
+    assert (case["phase"], case["state"], case["remedy"]) == ("mediation", "under_review", None)
+    assert client.get(f"/api/v1/cases/{cid}/audit", headers=m).get_json()["events"] == events

@@ -13,9 +13,9 @@ from app.errors import Invalid
 from app.extensions import db
 from app.orders.services import perform_order_action
 from app.payments.services import balance, buyer_funding_code, escrow_code, seller_code
-from workflows.compensation import late_shipment_compensation
 from app.rules import get_rules
 from app.timeutil import utcnow
+from workflows.compensation import late_shipment_compensation
 
 from ..factories import make_order
 from ..readers import case_of, money, order_of

@@ -1,6 +1,7 @@
 """Random sequences of pay / ship / deliver / confirm / close by random actors keep the
 ledger sound: every entry balances, escrow never goes negative, all accounts sum to zero,
-and no order is refunded beyond what was paid. Runs on SQLite and on PostgreSQL."""
+and no order is refunded beyond what was paid — and after every step, every invariant of
+`flask payments verify`. Runs on SQLite and on PostgreSQL."""
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -14,6 +15,7 @@ from app.orders.services import perform_order_action
 from app.payments.models import Account, JournalEntry, JournalLine
 
 from ..factories import make_order, make_user
+from ..readers import assert_money_ok
 
 ACTIONS = ["pay", "ship", "deliver", "confirm_receipt", "auto_confirm", "close"]
 
@@ -63,6 +65,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _entries(self):
         return db.session.execute(select(func.count()).select_from(JournalEntry)).scalar_one()
+
+    @invariant()
+    def every_invariant_of_the_money_holds(self):
+        assert_money_ok()
 
     @invariant()
     def every_entry_balances(self):

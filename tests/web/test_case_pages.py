@@ -1,6 +1,8 @@
 import io
 import re
 
+import pytest
+
 from app.cases.models import Case
 from app.evidence.models import Evidence
 from app.extensions import db
@@ -109,3 +111,28 @@ def test_after_sales_form_only_on_orders_that_accept_a_request(client, ctx, logi
     assert "申请售后" in client.get(f"/orders/{recent.id}").get_data(as_text=True)
     for order in (created, old):
         assert "申请售后" not in client.get(f"/orders/{order.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("amount", ["50.125", "0.001", "NaN", "Infinity", "-Infinity", "1e400", "sNaN"])
+def test_a_page_amount_past_the_fen_or_not_a_number_is_a_form_error_and_nothing_is_written(
+        client, ctx, login_as, amount):
+    order, buyer, _ = make_order(state="delivered", price_fen=12_000)
+    login_as(buyer)
+    response = client.post(f"/orders/{order.id}/cases", data={
+        "case-kind": "refund_only", "case-reason": "damaged", "case-amount_fen": amount},
+        headers={"Referer": f"/orders/{order.id}"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "请检查表单" in html
+    assert ("最多两位小数" if amount in ("50.125", "0.001") else "金额无效") in html
+    assert db.session.query(Case).count() == 0
+
+
+def test_a_counter_offer_in_sub_fen_is_refused_not_rounded(client, ctx, login_as):
+    case, order, buyer, seller, _ = _open_case_page(client, login_as)
+    client.post("/logout")
+    login_as(seller)
+    html = client.post(f"/cases/{case.id}/actions/counter_offer", data={"counter_offer-amount_fen": "20.125"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "最多两位小数" in html
+    db.session.expire_all()
+    assert (case.state, case.offer_fen) == ("requested", None)

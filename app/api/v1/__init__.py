@@ -1,4 +1,5 @@
 """The JSON API v1 (API.md). Views: load and check, call one service, serialize."""
+import math
 from functools import wraps
 
 from flask import Blueprint, g, request
@@ -31,7 +32,20 @@ def json_body():
     bad = sorted(str(k) for k, v in data.items() if _has_nul(k) or _has_nul(v))
     if bad:
         raise Invalid("Text must not contain NUL characters", {k: "contains a NUL character" for k in bad})
+    bad = sorted(str(k) for k, v in data.items() if _not_finite(v))
+    if bad:  # JSON's Infinity / NaN literals (and 1e400) parse as floats: no field takes them, no database stores them
+        raise Invalid("Numbers must be finite", {k: "must be a finite number" for k in bad})
     return data
+
+
+def _not_finite(value):
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(map(_not_finite, value.values()))
+    if isinstance(value, list):
+        return any(map(_not_finite, value))
+    return False
 
 
 def _has_nul(value):
