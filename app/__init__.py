@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.routing import IntegerConverter
 
 import config as config_module
+from .db_tx import writing
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -41,7 +42,7 @@ def create_app(config_name=None, **overrides):
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _sqlite_transactions(db.engine)
+            _sqlite_transactions(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
         if config_name == "production":
             _refuse_insecure_production(app)
 
@@ -99,16 +100,24 @@ def _select_locale():
     return lang if lang in ("zh_CN", "en") else "zh_CN"
 
 
-def _sqlite_transactions(engine):
-    """Let SQLAlchemy, not pysqlite, open transactions, so SAVEPOINTs work (SQLAlchemy docs)."""
+def _sqlite_transactions(engine, busy_timeout_ms):
+    """Let SQLAlchemy, not pysqlite, open transactions, so SAVEPOINTs work (SQLAlchemy docs).
+
+    Concurrent requests wait their turn: in WAL mode readers never wait for the writer, and a writer
+    waits up to the busy timeout for the write lock. Transactions opened inside db_tx.transaction()
+    begin IMMEDIATE, taking the write lock before they read, so two requests never both read and then
+    both try to become the writer (which SQLite refuses at once with "database is locked")."""
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.info["writer"] = writing()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info["writer"] else "BEGIN")
 
 
 def _refuse_insecure_production(app):

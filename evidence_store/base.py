@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 
 from .errors import EmptyFile, StoreError, TooLarge, UnsupportedType
@@ -160,9 +161,11 @@ def _check_text(path: str) -> None:
 
 class Store:
     """Content-addressed storage of evidence files. Subclasses implement _mkstemp(), _commit(),
-    open(), stat() and iter_all()."""
+    open(), stat(), modified_at(), delete() and iter_all(), and set tmp_dir and temp_prefix."""
 
     fsync = True  # fsync the temporary file before committing it
+    tmp_dir: str
+    temp_prefix: str  # the name of every temporary upload file starts with it and ends with ".part"
 
     def __init__(self, *, max_image_pixels: int = 40_000_000):
         self.max_image_pixels = max_image_pixels
@@ -219,6 +222,33 @@ class Store:
 
     def iter_all(self):
         raise NotImplementedError
+
+    def modified_at(self, sha256: str) -> float | None:
+        """When the object was stored (seconds since the epoch); None if absent."""
+        raise NotImplementedError
+
+    # removing ------------------------------------------------------------------------------------
+    def delete(self, sha256: str) -> bool:
+        """Remove a stored object (one that no record refers to); True if it was there."""
+        raise NotImplementedError
+
+    def stale_temp_files(self, max_age: float, *, remove: bool = False, now: float | None = None) -> list[str]:
+        """Temporary upload files untouched for more than max_age seconds (left by killed uploads; a live
+        upload writes to its file all the time), removed too when ``remove``. Their paths, sorted."""
+        now = time.time() if now is None else now
+        stale = []
+        for entry in os.scandir(self.tmp_dir):
+            if not (entry.name.startswith(self.temp_prefix) and entry.name.endswith(".part")):
+                continue
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime <= max_age:
+                    continue
+                if remove:
+                    os.unlink(entry.path)
+            except FileNotFoundError:  # finished or removed meanwhile
+                continue
+            stale.append(entry.path)
+        return sorted(stale)
 
     def exists(self, sha256: str) -> bool:
         return self.stat(sha256) is not None

@@ -16,6 +16,8 @@ def _is_hex2(name: str) -> bool:
 
 
 class FileStore(Store):
+    temp_prefix = "upload-"
+
     def __init__(self, root: str, *, max_image_pixels: int = 40_000_000):
         super().__init__(max_image_pixels=max_image_pixels)
         if not os.path.isabs(root):
@@ -34,7 +36,7 @@ class FileStore(Store):
         return os.path.join(self.root, *shard(sha256).split("/"))
 
     def _mkstemp(self):
-        return tempfile.mkstemp(prefix="upload-", suffix=".part", dir=self.tmp_dir)
+        return tempfile.mkstemp(prefix=self.temp_prefix, suffix=".part", dir=self.tmp_dir)
 
     def _commit(self, tmp_path, sha256, size, mime):
         final = self.path(sha256)
@@ -59,6 +61,21 @@ class FileStore(Store):
             return os.stat(self.path(sha256)).st_size
         except (KeyError, FileNotFoundError):
             return None
+
+    def modified_at(self, sha256):
+        try:
+            return os.stat(self.path(sha256)).st_mtime
+        except (KeyError, FileNotFoundError):
+            return None
+
+    def delete(self, sha256):
+        try:
+            path = self.path(sha256)
+            os.unlink(path)
+        except (KeyError, FileNotFoundError):
+            return False
+        _fsync_dir(os.path.dirname(path))
+        return True
 
     def iter_all(self):
         for d1 in sorted(e.name for e in os.scandir(self.root) if e.is_dir() and _is_hex2(e.name)):

@@ -18,6 +18,7 @@ _KEY_TAIL = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
 
 class S3Store(Store):
     fsync = False  # the local spool file is only read back, never kept
+    temp_prefix = "evidence-upload-"
 
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  region: str | None = None, tmp_dir: str | None = None, addressing_style: str | None = None,
@@ -50,7 +51,7 @@ class S3Store(Store):
         return self.prefix + shard(sha256)
 
     def _mkstemp(self):
-        return tempfile.mkstemp(prefix="evidence-upload-", suffix=".part", dir=self.tmp_dir)
+        return tempfile.mkstemp(prefix=self.temp_prefix, suffix=".part", dir=self.tmp_dir)
 
     def _head(self, key: str):
         from botocore.exceptions import ClientError
@@ -107,6 +108,23 @@ class S3Store(Store):
             return None
         head = self._head(key)
         return None if head is None else head["ContentLength"]
+
+    def modified_at(self, sha256):
+        try:
+            head = self._head(self.key(sha256))
+        except KeyError:
+            return None
+        return None if head is None else head["LastModified"].timestamp()
+
+    def delete(self, sha256):
+        try:
+            key = self.key(sha256)
+        except KeyError:
+            return False
+        if self._head(key) is None:
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True
 
     def iter_all(self):
         paginator = self.client.get_paginator("list_objects_v2")

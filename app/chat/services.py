@@ -29,7 +29,7 @@ def post_case_message(case_id, *, actor, body, evidence_ids=(), now=None):
             isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in evidence_ids):
         raise Invalid("evidence_ids must be a list of evidence ids", {"evidence_ids": "list of integers"})
     with transaction():
-        case = lock(Case, case_id) if isinstance(case_id, int) else None
+        case = lock(Case, case_id, fresh=True) if isinstance(case_id, int) else None
         if case is None:
             raise NotFound("Case not found")
         role = ensure_contributor(actor, case)

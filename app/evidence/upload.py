@@ -129,10 +129,12 @@ def receive_evidence(request, case, actor):
     """Stream an upload into the store and record it on the case (pages and API share this).
 
     The actor is checked before the body is read, and the file is committed to the store
-    only once every field is valid, so a rejected upload leaves no file and no row."""
+    only once every field is valid, so a rejected upload leaves no file and no row; when the
+    row cannot be written after all (the case closed meanwhile), the files this upload added
+    to the store are removed again."""
     from flask import current_app
 
-    from .services import add_evidence, check_evidence_fields, ensure_can_add_evidence
+    from .services import add_evidence, check_evidence_fields, discard_unreferenced, ensure_can_add_evidence
     from .storage import get_store, store_errors
 
     ensure_can_add_evidence(actor, case)
@@ -145,6 +147,16 @@ def receive_evidence(request, case, actor):
             stored = upload.writer.commit()
         finally:
             upload.close()
-        thumb = store.make_thumbnail(stored.sha256).sha256 if stored.mime.startswith("image/") else None
-    return add_evidence(case.id, actor=actor, kind=kind, description=description, stored=stored,
-                        filename=upload.filename, thumb_sha256=thumb)
+    added = [stored.sha256] if stored.created else []
+    try:
+        thumb = None
+        if stored.mime.startswith("image/"):
+            with store_errors():
+                thumb = store.make_thumbnail(stored.sha256)
+            if thumb.created:
+                added.append(thumb.sha256)
+        return add_evidence(case.id, actor=actor, kind=kind, description=description, stored=stored,
+                            filename=upload.filename, thumb_sha256=thumb and thumb.sha256)
+    except BaseException:
+        discard_unreferenced(store, added)
+        raise

@@ -75,8 +75,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_penalties_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_penalties_shop_id'), ['shop_id'], unique=False)
 
+    # NOT NULL columns on tables that may hold rows: added with a server default that fills the
+    # existing rows, which is dropped again below (the models set these values themselves)
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('penalties', sa.JSON(), nullable=False))
+        batch_op.add_column(sa.Column('penalties', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('task_id', sa.Integer(), nullable=True))
@@ -85,10 +87,15 @@ def upgrade():
 
     with op.batch_alter_table('shops', schema=None) as batch_op:
         batch_op.add_column(sa.Column('restricted_until', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('is_blacklisted', sa.Boolean(), nullable=False))
+        batch_op.add_column(sa.Column('is_blacklisted', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_malicious_refund', sa.Boolean(), nullable=False))
+        batch_op.add_column(sa.Column('is_malicious_refund', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+
+    for table, column in (('cases', 'penalties'), ('shops', 'is_blacklisted'), ('users', 'is_malicious_refund')):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(column, server_default=None)
 
     # ### end Alembic commands ###
 

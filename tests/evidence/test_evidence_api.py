@@ -2,6 +2,8 @@
 import io
 import os
 import struct
+import threading
+import time
 import zlib
 
 import pytest
@@ -215,3 +217,90 @@ def test_flask_evidence_verify_finds_a_tampered_file(app, client, case_setup, ru
         f.write(b"tampered")
     bad = runner.invoke(args=["evidence", "verify"])
     assert bad.exit_code == 1 and f"BAD {sha}" in bad.output
+
+
+class _FirstRead(io.BytesIO):
+    """A request body that calls `hook` when the server starts reading it."""
+
+    def __init__(self, data, hook):
+        super().__init__(data)
+        self.hook = hook
+
+    def _first(self):
+        hook, self.hook = self.hook, None
+        if hook:
+            hook()
+
+    def read(self, *args):
+        self._first()
+        return super().read(*args)
+
+    def readinto(self, buffer):
+        self._first()
+        return super().readinto(buffer)
+
+
+def upload_while(client, headers, case_id, data, hook):
+    """Upload `data` as a photo; `hook` runs once the server has checked the uploader and reads the body."""
+    boundary = "tiaojie-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nphoto\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return client.post(f"/api/v1/cases/{case_id}/evidence", headers=headers, input_stream=_FirstRead(body, hook),
+                       content_length=len(body), content_type=f"multipart/form-data; boundary={boundary}")
+
+
+@pytest.mark.parametrize("already_stored", [False, True])
+def test_an_upload_to_a_case_closed_meanwhile_is_409_and_adds_no_file(app, client, case_setup, already_stored):
+    """The buyer withdraws the case while the seller's photo is on its way: no row, so no new file; the
+    same content already on another row keeps its file."""
+    case_id, _, _, b, s = case_setup
+    data = png_bytes(size=(23, 19), color=(3, 33, 133 + already_stored))  # content no other test uploads
+    if already_stored:
+        assert upload(client, s, case_id, data).status_code == 201
+    files, rows = stored_files(app), count(Evidence)
+    withdrawn = []
+
+    def withdraw():  # another request, on its own thread, while this one is reading the body
+        t = threading.Thread(target=lambda: withdrawn.append(app.test_client().post(
+            f"/api/v1/cases/{case_id}/actions/withdraw", headers=b, json={}).status_code))
+        t.start()
+        t.join()
+
+    assert_error(upload_while(client, s, case_id, data, withdraw), 409, "action_not_available")
+    assert withdrawn == [200]
+    assert stored_files(app) == files and count(Evidence) == rows
+    assert os.listdir(os.path.join(app.config["EVIDENCE_STORE_URL"].removeprefix("file://"), "tmp")) == []
+
+
+def test_flask_evidence_verify_reports_and_cleans_orphans_and_stale_temp_files(app, client, case_setup, runner):
+    from app.evidence.storage import get_store
+
+    case_id, _, _, b, _ = case_setup
+    kept = upload(client, b, case_id, png_bytes(size=(11, 7), color=(9, 99, 199))).get_json()
+    store = get_store()
+    hours_ago = time.time() - 2 * 3600
+    orphan = store.put_bytes(b"a file whose upload never got its row\n").sha256
+    young_orphan = store.put_bytes(b"a file whose row is being written right now\n").sha256
+    killed = os.path.join(store.tmp_dir, "upload-killed.part")
+    with open(killed, "wb") as f:
+        f.write(b"half an upload")
+    for path in (store.path(orphan), killed):
+        os.utime(path, (hours_ago, hours_ago))
+
+    found = runner.invoke(args=["evidence", "verify"])
+    assert found.exit_code == 1, found.output
+    assert f"ORPHAN {orphan}" in found.output and f"STALE {killed}" in found.output
+    assert young_orphan not in found.output and kept["sha256"] not in found.output
+    assert store.exists(orphan) and os.path.exists(killed)
+
+    cleaned = runner.invoke(args=["evidence", "verify", "--clean"])
+    assert cleaned.exit_code == 0, cleaned.output
+    assert f"ORPHAN {orphan}: no evidence refers to it (removed)" in cleaned.output
+    assert not store.exists(orphan) and not os.path.exists(killed)
+    assert store.exists(young_orphan) and store.verify(kept["sha256"])
+    assert client.get(f"/api/v1/evidence/{kept['id']}/content", headers=b).status_code == 200
+
+    again = runner.invoke(args=["evidence", "verify"])
+    assert again.exit_code == 0 and "0 bad, 0 orphaned, 0 stale" in again.output
+    store.delete(young_orphan)

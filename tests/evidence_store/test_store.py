@@ -405,3 +405,46 @@ def test_thumbnail_of_a_non_image_or_missing_object(backend):
         store.make_thumbnail(sha(b"missing"))
     assert list(store.iter_all()) == [pdf]
     assert backend.leftovers() == []
+
+
+# --- removing ----------------------------------------------------------------------------------------
+
+def test_delete_removes_one_object_and_reports_whether_it_was_there(backend):
+    store = backend.store
+    kept, gone = store.put_bytes(b"kept note\n").sha256, store.put_bytes(pdf_bytes(2000)).sha256
+    assert store.delete(gone) is True
+    assert list(store.iter_all()) == [kept] and not store.exists(gone)
+    assert store.delete(gone) is False
+    assert store.delete("../../etc/passwd") is False
+    assert store.put_bytes(pdf_bytes(2000)).created is True  # the same content can be stored again
+
+
+def test_modified_at_is_when_the_object_was_stored(store):
+    import time
+    before = time.time()
+    digest = store.put_bytes(b"dated note\n").sha256
+    assert before - 5 <= store.modified_at(digest) <= time.time() + 5
+    assert store.modified_at(sha(b"never stored")) is None
+
+
+def test_stale_temp_files_of_killed_uploads_are_listed_and_removed(backend):
+    import time
+    store = backend.store
+    killed, live = store.writer(1 << 20), store.writer(1 << 20)
+    killed.write(b"half an upload")
+    live.write(b"an upload going on")
+    old = killed._path
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    foreign = os.path.join(store.tmp_dir, "not-ours.part")
+    open(foreign, "wb").close()
+    os.utime(foreign, (time.time() - 7200, time.time() - 7200))
+
+    assert store.stale_temp_files(3600) == [old]
+    assert store.stale_temp_files(3600, remove=True) == [old]
+    assert not os.path.exists(old) and os.path.exists(foreign)
+    assert store.stale_temp_files(3600) == []
+    live.write(b" still going")
+    assert live.commit().sha256 == sha(b"an upload going on still going")
+    killed.abort()  # the killed upload's file is already gone: nothing to do
+    os.unlink(foreign)
+    assert backend.leftovers() == []
