@@ -43,14 +43,15 @@ STEPS = {"created": [], "paid": ["pay"], "shipped": ["pay", "ship"], "delivered"
          "completed": ["pay", "ship", "deliver", "confirm_receipt"]}
 
 
-def make_order(buyer=None, seller=None, state="paid", price_fen=10_000, quantity=1, now=None):
-    """An order walked to `state` through the order services. Returns (order, buyer, seller)."""
+def make_order(buyer=None, seller=None, state="paid", price_fen=10_000, quantity=1, now=None, paid_at=None):
+    """An order walked to `state` through the order services; created and paid at `paid_at` when given
+    (an earlier time: shipped at `now`, past its promised time), else at `now`. Returns (order, buyer, seller)."""
     buyer = buyer or make_user("buyer")
     seller = seller or make_user("seller")
     product = make_product(seller.shop, price_fen)
-    order = create_order(buyer=buyer, items=[(product, quantity)], address="杭州市", now=now)
+    order = create_order(buyer=buyer, items=[(product, quantity)], address="杭州市", now=paid_at or now)
     actors = {"pay": buyer, "ship": seller, "deliver": None, "confirm_receipt": buyer}
     for step in STEPS[state]:
         data = {"carrier": "sf", "tracking_no": "SF100200300"} if step == "ship" else None
-        perform_order_action(order.id, step, actor=actors[step], data=data, now=now)
+        perform_order_action(order.id, step, actor=actors[step], data=data, now=(paid_at or now) if step == "pay" else now)
     return db.session.get(type(order), order.id), buyer, seller

@@ -2,7 +2,6 @@
 ledger sound: every entry balances, escrow never goes negative, all accounts sum to zero,
 and no order is refunded beyond what was paid — and after every step, every invariant of
 `flask payments verify`. Runs on SQLite and on PostgreSQL."""
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
