@@ -6,6 +6,8 @@ FLASK   := FLASK_APP=run.py $(VENV)/bin/flask
 MO      := app/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # Debian packages the app needs at run time (WeasyPrint's Pango, CJK fonts, graphviz).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk graphviz
+# and what the tests need: Debian's Chromium for the Playwright browser tests (no browser download)
+TEST_APT_PACKAGES := chromium
 
 .PHONY: run test install system-deps worker clean soak
 
@@ -20,7 +22,7 @@ $(MO): app/translations/zh_Hans_CN/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d app/translations >/dev/null
 
 system-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
@@ -31,6 +33,7 @@ run: system-deps install
 	$(FLASK) demo load
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+test: EXTRA_APT_PACKAGES = $(TEST_APT_PACKAGES)
 test: system-deps install
 	mkdir -p test-results
 	$(PY) -m pytest --db=sqlite --junitxml=test-results/sqlite.xml
@@ -43,6 +46,7 @@ test: system-deps install
 # SOAK_DB=postgres runs them on TEST_DATABASE_URL.
 SOAK_SEED ?= 20261201
 SOAK_DB ?= sqlite
+soak: EXTRA_APT_PACKAGES = $(TEST_APT_PACKAGES)
 soak: system-deps install
 	HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/property --db=$(SOAK_DB) --hypothesis-seed=$(SOAK_SEED) \
 	  --hypothesis-show-statistics -p no:randomly
