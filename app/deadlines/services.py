@@ -18,6 +18,7 @@ from ..errors import DomainError
 from ..execution.models import ExecutionTask
 from ..execution.services import run_task
 from ..extensions import db
+from ..jobs import register_job
 from ..orders.models import Order
 from ..orders.services import apply_order_timeout
 from ..rules import get_rules
@@ -118,3 +119,6 @@ def _sweep_orders(now, rules, batch_size, result):
             result.orders_confirmed += 1
     db.session.expunge_all()
     return bool(orders)
+
+
+register_job("sweep", lambda: sweep())
