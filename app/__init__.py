@@ -5,17 +5,14 @@ import os
 from flask import Flask, request, session
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from werkzeug.routing import IntegerConverter
 
 import config as config_module
 from .db_tx import writing
+from .demo.data import DEMO_PASSWORD, DEMO_USERNAMES  # noqa: F401  (also app.DEMO_*, as before)
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, login_manager, migrate
-
-MAX_ID = 2**31 - 1  # integer primary keys on PostgreSQL
-DEMO_PASSWORD = "tiaojie-demo"
-DEMO_USERNAMES = ([f"buyer{i}" for i in range(1, 7)] + [f"seller{i}" for i in range(1, 4)]
-                  + ["mediator1", "mediator2", "admin"])
+from .ids import MAX_ID, IdConverter  # noqa: F401  (also app.MAX_ID, as before)
+from .jobs import celery_app
 
 
 def create_app(config_name=None, **overrides):
@@ -28,7 +25,6 @@ def create_app(config_name=None, **overrides):
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["CELERY_BROKER_URL"]:  # jobs go where this app is configured to send them
-        from .worker import celery_app
         celery_app.conf.broker_url = app.config["CELERY_BROKER_URL"]
 
     db.init_app(app)
@@ -39,6 +35,9 @@ def create_app(config_name=None, **overrides):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     from . import models  # noqa: F401  (register every table)
+    # the areas register their jobs (app/jobs.py) and subscribe to each other's events as they are imported
+    from .cases import services as _cases  # noqa: F401
+    from .deadlines import services as _deadlines  # noqa: F401
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -51,7 +50,7 @@ def create_app(config_name=None, **overrides):
     from .orders.routes import bp as orders_bp
     from .rulebook.routes import bp as rulebook_bp
     from .cases.routes import bp as cases_bp
-    from .api.v1 import bp as api_bp
+    from .api.v1 import auth, bp as api_bp, cases, evidence, openapi, orders  # noqa: F401  (the API's views)
     for bp in (auth_bp, orders_bp, cases_bp, rulebook_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
@@ -83,16 +82,6 @@ def create_app(config_name=None, **overrides):
     register_template_helpers(app)
     register_error_handlers(app)
     return app
-
-
-class IdConverter(IntegerConverter):
-    """An id past the database's integer range matches no row: it converts to 0 (no row has it), so
-    the view answers 404. (With `max=` the rule would not match, and Werkzeug answers 405 whenever
-    a rule for another method exists on the same path.)"""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value if value <= MAX_ID else 0
 
 
 def _select_locale():

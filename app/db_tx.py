@@ -1,11 +1,14 @@
 """One service call = one transaction. Side effects that leave the database are queued
 with `after_commit` and run only once the commit succeeded; a rollback drops them."""
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import g
 
 from .extensions import db
+
+log = logging.getLogger(__name__)
 
 _writing = ContextVar("tiaojie_writing", default=False)
 
@@ -29,7 +32,10 @@ def transaction():
     finally:
         _writing.reset(token)
     for callback in g.pop("after_commit", []):
-        callback()
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the transaction committed: its caller must not see an error
+            log.exception("after-commit callback %r failed", callback)
 
 
 def after_commit(callback):

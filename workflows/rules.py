@@ -28,7 +28,9 @@ DEFAULTS = MappingProxyType({
     "confirmation_hours": 3 * 24,           # parties' time to confirm; silence = acceptance
     "ruling_hours": 3 * 24,                 # after a rejection, mediator's time to rule
     # execution (执行)
-    "execution_retry_hours": 1,             # a pending execution step is retried by the sweeper
+    "task_start_hours": 0,                  # a new task is due at once: its job runs it after the commit,
+                                            # or the sweeper does if the job was lost (broker down)
+    "execution_retry_hours": 1,             # a failed execution step is retried by the sweeper
     "seller_refund_hours": 48,              # seller pays a refund whose money was released
     "execution_check_hours": 24,            # a case in execution is looked at again at least this often
     "recovery_retry_hours": 24,             # an advance still owed is taken again from the shop

@@ -36,7 +36,7 @@ SPEC = PhaseSpec(
     deadline_choice=lambda task, state, rules: failed_deadline(task, state, rules) if state.name == "failed"
     else state.deadline,
     states=(
-        StateSpec("pending", "system", "execution_retry_hours", "start"),
+        StateSpec("pending", "system", "task_start_hours", "start"),
         StateSpec("in_progress", "system", "recovery_retry_hours", "keep"),
         StateSpec("awaiting_seller", "seller", "seller_refund_hours", "advance"),
         StateSpec("awaiting_shipment", "seller", "replacement_due_hours", "fail"),

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
-from .. import DEMO_PASSWORD, DEMO_USERNAMES
+from ..demo.data import DEMO_PASSWORD, DEMO_USERNAMES
 from ..errors import NotAuthenticated, RateLimited
 from ..extensions import db, login_manager
 from .forms import LoginForm

@@ -41,6 +41,9 @@ class Case(db.Model):
     on_timeout = db.Column(db.String(32))
     waiting_for = db.Column(db.String(16))
     overdue_count = db.Column(db.Integer, nullable=False, default=0)
+    # the sweeper's last unexpected failure on this case, and failures in a row (its back-off grows)
+    sweep_error = db.Column(db.String(500))
+    sweep_attempts = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     audit_head = db.Column(db.String(64), nullable=False, default="")  # hash of the last event
     event_count = db.Column(db.Integer, nullable=False, default=0)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)

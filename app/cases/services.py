@@ -13,7 +13,7 @@ from workflows.cases import PHASES, available_actions, next_phase
 from workflows.compensation import is_about_late_shipment
 from workflows.fields import validate
 
-from .. import MAX_ID
+from ..ids import MAX_ID
 from ..auth.models import User
 from ..catalog.models import Product
 from ..auth.policy import case_role, order_role
@@ -21,6 +21,7 @@ from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound, Stale
 from ..execution.models import ExecutionTask
 from ..execution.services import BUYER_FACING, create_tasks, fire_task, late_shipment_owed, open_task, tasks_of
+from ..execution.signals import task_moved
 from ..extensions import db
 from ..orders.models import Order
 from ..orders.queries import money_for
@@ -451,3 +452,9 @@ EFFECTS = {
 TASK_TRIGGERS = {"pay_refund": "awaiting_seller", "ship_replacement": "awaiting_shipment",
                  "confirm_replacement": "in_transit"}
 EXECUTION_EFFECTS = {trigger: _delegate(trigger, state) for trigger, state in TASK_TRIGGERS.items()}
+
+
+@task_moved.connect
+def _case_follows_task(task, *, now, rules):
+    """A task moved on its own (its job or the sweeper ran it): the case, locked first by run_task, follows."""
+    after_task(lock(Case, task.case_id), now, rules)

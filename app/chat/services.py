@@ -2,7 +2,7 @@
 from flask import current_app
 from sqlalchemy import select
 
-from .. import MAX_ID
+from ..ids import MAX_ID
 from ..auth.policy import can_view_order, ensure_contributor, order_role
 from ..cases.models import Case, CaseMessage
 from ..db_tx import lock, transaction

@@ -1,11 +1,16 @@
+import logging
 import time
 from datetime import datetime
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
+from ..extensions import db
 from ..timeutil import as_utc
 from .services import sweep
+
+log = logging.getLogger(__name__)
 
 deadlines_cli = AppGroup("deadlines", help="The deadline sweeper.")
 
@@ -22,11 +27,31 @@ def run_command(at, loop, interval, batch_size):
     except ValueError:
         raise click.BadParameter("not an ISO 8601 time", param_hint="--at") from None
     while True:
-        result = sweep(now, batch_size=batch_size)
-        click.echo(f"fired {result.fired} case deadlines, {result.failed} failed (retried later), "
-                   f"auto-confirmed {result.orders_confirmed} orders, ran {result.tasks_run} execution tasks")
-        for number, trigger, message in result.errors:
-            click.echo(f"  {number}: {trigger} failed: {message}")
+        try:
+            result = sweep(now, batch_size=batch_size)
+        except Exception as exc:
+            if not loop:
+                raise
+            _recover(exc)  # the loop lives on: the next turn sweeps again
+        else:
+            click.echo(f"fired {result.fired} case deadlines, {result.failed} failed (retried later), "
+                       f"auto-confirmed {result.orders_confirmed} orders, ran {result.tasks_run} execution tasks")
+            for number, trigger, message in result.errors:
+                click.echo(f"  {number}: {trigger} failed: {message}")
         if not loop:
             break
         time.sleep(interval)
+
+
+def _recover(exc):
+    """After a failed sweep: log it, roll back, and on a database error (a lost connection) drop the
+    pool's connections, so the next turn connects afresh."""
+    log.error("sweep failed; sweeping again at the next turn", exc_info=exc)
+    click.echo(f"sweep failed: {type(exc).__name__}: {exc}", err=True)
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass
+    db.session.remove()
+    if isinstance(exc, DBAPIError):
+        db.engine.dispose()

@@ -4,7 +4,12 @@ Rows are claimed oldest deadline first, in batches, with FOR UPDATE SKIP LOCKED 
 PostgreSQL, so sweepers running at once never fire the same deadline twice; each batch
 is one transaction (each case in its own savepoint), so a crash loses at most the batch
 in flight, which the next run picks up again. Memory stays flat: only one batch of
-rows is loaded at a time."""
+rows is loaded at a time.
+
+Every row is isolated: a case or order whose timeout raises (a domain error, or anything
+unexpected) is rolled back to its savepoint, logged with its id, and recorded on its row
+(`sweep_error`, `sweep_attempts`) with its deadline moved back by a growing back-off; the
+sweep goes on. Execution tasks do the same with their `last_error`."""
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,6 +23,7 @@ from ..errors import DomainError
 from ..execution.models import ExecutionTask
 from ..execution.services import run_task
 from ..extensions import db
+from ..jobs import register_job
 from ..orders.models import Order
 from ..orders.services import apply_order_timeout
 from ..rules import get_rules
@@ -72,7 +78,8 @@ def _sweep_tasks(now, batch_size, result):
                 _postpone_task(task_id, message, now)
                 result.failed += 1
                 result.errors.append((f"task {task_id}", "run", message))
-                log.warning("task %s failed in the sweeper: %s", task_id, message)
+                log.warning("task %s failed in the sweeper: %s", task_id, message,
+                            exc_info=None if isinstance(exc, DomainError) else exc)
         last_id = ids[-1]
         db.session.expunge_all()
 
@@ -87,15 +94,27 @@ def _sweep_cases(now, rules, batch_size, result):
             try:
                 with db.session.begin_nested():
                     apply_action(case, trigger, actor=None, role="system", data={}, now=now, rules=rules)
+                    if case.sweep_attempts:
+                        case.sweep_error, case.sweep_attempts = None, 0
                 result.fired += 1
-            except DomainError as exc:  # retried at the next sweep after the retry delay
+            except Exception as exc:  # noqa: BLE001 - one bad case must not stop the sweep
                 db.session.refresh(case)
-                case.due_at = now + timedelta(hours=rules["execution_retry_hours"])
-                result.failed += 1
-                result.errors.append((case.number, trigger, exc.message))
-                log.warning("deadline %s on %s failed: %s", trigger, case.number, exc.message)
+                case.due_at = _record_failure(case, trigger, exc, now, rules, result)
     db.session.expunge_all()
     return bool(cases)
+
+
+def _record_failure(row, trigger, exc, now, rules, result):
+    """Log the failure of a case's or order's timeout and record it on the row; returns when to try
+    again (the back-off doubles with each failure in a row, from the retry delay up to 32 times it)."""
+    message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    log.log(logging.WARNING if isinstance(exc, DomainError) else logging.ERROR,
+            "deadline %s on %s %s (id %s) failed: %s", trigger, type(row).__name__.lower(), row.number, row.id, message,
+            exc_info=None if isinstance(exc, DomainError) else exc)
+    row.sweep_error, row.sweep_attempts = message[:500], row.sweep_attempts + 1
+    result.failed += 1
+    result.errors.append((row.number, trigger, message))
+    return now + timedelta(hours=rules["execution_retry_hours"] * 2 ** min(row.sweep_attempts - 1, 5))
 
 
 def _postpone_task(task_id, message, now):
@@ -114,7 +133,17 @@ def _sweep_orders(now, rules, batch_size, result):
                         .order_by(Order.auto_confirm_at, Order.id),
                         batch_size)
         for order in orders:
-            apply_order_timeout(order, now, rules)
-            result.orders_confirmed += 1
+            try:
+                with db.session.begin_nested():
+                    apply_order_timeout(order, now, rules)
+                    if order.sweep_attempts:
+                        order.sweep_error, order.sweep_attempts = None, 0
+                result.orders_confirmed += 1
+            except Exception as exc:  # noqa: BLE001 - one bad order must not stop the sweep
+                db.session.refresh(order)
+                order.auto_confirm_at = _record_failure(order, "auto_confirm", exc, now, rules, result)
     db.session.expunge_all()
     return bool(orders)
+
+
+register_job("sweep", lambda: sweep())

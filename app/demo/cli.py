@@ -6,7 +6,6 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from .. import DEMO_PASSWORD
 from ..auth.models import User
 from ..catalog.models import Product, Shop
 from ..db_tx import transaction
@@ -20,6 +19,7 @@ from ..payments.services import seller_code, transfer
 from ..shipping.models import CARRIERS
 from ..timeutil import utcnow
 from . import data
+from .data import DEMO_PASSWORD
 
 demo_cli = AppGroup("demo", help="Demo data.")
 

@@ -1,4 +1,8 @@
 """The demo marketplace: fixed logins, believable Chinese shops, listings and orders."""
+DEMO_PASSWORD = "tiaojie-demo"
+DEMO_USERNAMES = ([f"buyer{i}" for i in range(1, 7)] + [f"seller{i}" for i in range(1, 4)]
+                  + ["mediator1", "mediator2", "admin"])
+
 SHOPS = [
     # (name, required deposit fen, seller display name)
     ("云杉数码专营店", 1_000_000, "云杉店长 周强"),

@@ -13,15 +13,18 @@ from workflows.compensation import is_about_late_shipment, late_shipment_due
 from workflows.tasks import PHASE as TASK
 
 from ..catalog.models import Product, Shop
-from ..db_tx import lock
+from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, DomainError, Invalid, NotFound
 from ..extensions import db
-from ..jobs import enqueue
+from ..jobs import enqueue, register_job
 from ..orders.queries import money_for
 from ..payments.services import (balance, buyer_funding_code, escrow_code, lock_accounts, receivable_code,
                                  seller_code, transfer)
+from ..rules import get_rules
 from ..shipping.models import Shipment
+from ..timeutil import as_utc, utcnow
 from .models import ExecutionTask, Penalty
+from .signals import task_moved
 
 REFUND_REMEDIES = ("full_refund", "partial_refund", "return_refund")
 BUYER_FACING = ("refund", "compensation", "exchange")  # the case is resolved when these are done
@@ -288,24 +291,28 @@ EFFECTS = {"pay_refund": _pay_refund, "advance": _advance, "ship_replacement": _
 def run_task(task_id, now=None, *, trigger=None):
     """The job: fire the task's due step (or `trigger`) as the system, in its own transaction.
 
-    Safe to run any number of times: a task that is not due (or already done) is left alone."""
-    from ..cases.models import Case
-    from ..cases.services import after_task
-    from ..db_tx import transaction
-    from ..rules import get_rules
-    from ..timeutil import as_utc, utcnow
-
+    Safe to run any number of times: a task that is not due (or already done) is left alone.
+    The case follows through `task_moved` (the cases area subscribes)."""
     now, rules = as_utc(datetime.fromisoformat(now)) if isinstance(now, str) else (now or utcnow()), get_rules()
     with transaction():
         case_id = db.session.execute(select(ExecutionTask.case_id).where(ExecutionTask.id == task_id)).scalar()
         if case_id is None:
             raise NotFound("Task not found")
-        case = lock(Case, case_id)  # locks in order: the case, then the task
+        _lock_case(case_id)  # locks in order: the case, then the task
         task = lock(ExecutionTask, task_id)
         trigger = trigger or ("start" if task.state == "pending" else task.on_timeout)
         if trigger is None or task.state == "done" or (
                 trigger == task.on_timeout and trigger != "start" and (task.due_at is None or task.due_at > now)):
             return task  # nothing due: a duplicate delivery or an early sweep
         fire_task(task, trigger, role="system", now=now, rules=rules)
-        after_task(case, now, rules)
+        task_moved.send(task, now=now, rules=rules)
     return task
+
+
+def _lock_case(case_id):
+    """SELECT … FOR UPDATE on the task's case row (the table behind ExecutionTask.case: no import of cases)."""
+    cases = ExecutionTask.case.property.mapper.local_table
+    db.session.execute(select(cases.c.id).where(cases.c.id == case_id).with_for_update())
+
+
+register_job("run_task", run_task)

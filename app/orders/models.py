@@ -23,6 +23,9 @@ class Order(db.Model):
     auto_confirm_at = db.Column(db.DateTime, index=True)  # fired by the deadline sweeper
     is_frozen = db.Column(db.Boolean, nullable=False, default=False)  # an open case holds it
     frozen_at = db.Column(db.DateTime)  # auto-confirmation resumes later by the frozen time
+    # the sweeper's last unexpected failure on this order, and failures in a row (its back-off grows)
+    sweep_error = db.Column(db.String(500))
+    sweep_attempts = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     version = db.Column(db.Integer, nullable=False, default=1)
 
     __table_args__ = (

@@ -80,5 +80,3 @@ def page_args():
 def page_body(items, page, per_page, total):
     return {"items": items, "page": page, "per_page": per_page, "total": total}
 
-
-from . import auth, cases, evidence, openapi, orders  # noqa: E402,F401  (register the routes)

@@ -13,7 +13,7 @@ from workflows.rules import COMPLAINT_TYPES, REMEDIES
 from workflows.tasks import KINDS as TASK_KINDS
 from workflows.tasks import SPEC as TASK_SPEC
 
-from ... import MAX_ID
+from ...ids import MAX_ID
 from ...auth.models import ROLES
 from ...cases.models import KINDS, PHASES
 from ...cases.services import AFTER_SALES_KINDS
