@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..cases.models import Case
 from ..cases.services import apply_action
-from ..db_tx import transaction
+from ..db_tx import lock, transaction
 from ..errors import DomainError
 from ..execution.models import ExecutionTask
 from ..execution.services import run_task
@@ -118,12 +118,18 @@ def _record_failure(row, trigger, exc, now, rules, result):
 
 
 def _postpone_task(task_id, message, now):
-    """Record the error on the task and try it again after the retry delay."""
+    """Record the error on the task and try it again after the retry delay — unless another sweeper
+    or worker moved the task on meanwhile. Never raises: the next sweep finds the task again."""
     db.session.rollback()
-    with transaction():
-        task = db.session.get(ExecutionTask, task_id)
-        task.last_error = message[:500]
-        task.due_at = now + timedelta(hours=get_rules()["execution_retry_hours"])
+    try:
+        with transaction():
+            task = lock(ExecutionTask, task_id, fresh=True)
+            if task is None or task.state == "done" or task.due_at is None or task.due_at > now:
+                return
+            task.last_error = message[:500]
+            task.due_at = now + timedelta(hours=get_rules()["execution_retry_hours"])
+    except Exception:  # noqa: BLE001 - the sweep goes on
+        log.exception("could not record the failure of task %s; the next sweep tries it again", task_id)
 
 
 def _sweep_orders(now, rules, batch_size, result):
