@@ -5,7 +5,6 @@
 - Two deadline sweepers over the same 2,000 overdue cases: every deadline fires exactly once.
 - A seller paying a refund while two sweepers want the platform to advance it: the buyer is
   refunded once, and nobody gets an unexpected error."""
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, insert, select
@@ -24,6 +23,7 @@ from app.payments.services import transfer
 from app.timeutil import utcnow
 
 from ..api.helpers import token_for
+from ..concurrency import race
 from ..factories import make_order, make_user
 
 # the seller's three answers to a request: each is possible only while the case is `requested`
@@ -33,27 +33,6 @@ ANSWERS = [("seller", "agree", {}), ("seller", "counter_offer", {"amount_fen": 3
 WITHDRAW = ("buyer", "withdraw", {})
 OUTCOME = {"agree": ("negotiation", "awaiting_return"), "counter_offer": ("negotiation", "countered"),
            "refuse": ("negotiation", "refused"), "withdraw": ("closed", "withdrawn")}
-
-
-def _race(app, works):
-    """Run every callable of `works` in its own thread and app context, all released at once."""
-    barrier, results = threading.Barrier(len(works)), [None] * len(works)
-
-    def run(i, work):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work()
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                results[i] = exc
-            finally:
-                db.session.remove()
-    threads = [threading.Thread(target=run, args=(i, work)) for i, work in enumerate(works)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _requested_case():
@@ -86,7 +65,7 @@ def _clicks(n, with_withdraw):
 
 def test_twenty_seller_answers_at_once_exactly_one_wins(app, ctx):
     case_id, users = _requested_case()
-    results = _race(app, [lambda role=role, trigger=trigger, data=data: (
+    results = race(app, [lambda role=role, trigger=trigger, data=data: (
         perform_action(case_id, trigger, actor=users[role], data=data), trigger)[1]
         for role, trigger, data in _clicks(20, with_withdraw=False)])
 
@@ -102,7 +81,7 @@ def test_answers_and_withdrawals_at_once_serialise(app, ctx):
     """Seller answers and buyer withdrawals racing: at most one answer and one withdrawal win, in an
     order the rules allow; every other click is a 409 and changes nothing."""
     case_id, users = _requested_case()
-    results = _race(app, [lambda role=role, trigger=trigger, data=data: (
+    results = race(app, [lambda role=role, trigger=trigger, data=data: (
         perform_action(case_id, trigger, actor=users[role], data=data), trigger)[1]
         for role, trigger, data in _clicks(20, with_withdraw=True)])
 
@@ -124,7 +103,7 @@ def test_twenty_clicks_through_the_api_serialise(app, ctx):
                                               headers=headers[role])
             return trigger, response.status_code, response.get_json()
         return post
-    results = _race(app, [click(*action) for action in _clicks(20, with_withdraw=True)])
+    results = race(app, [click(*action) for action in _clicks(20, with_withdraw=True)])
 
     assert not [r for r in results if isinstance(r, Exception)], results
     winners = [trigger for trigger, status, _ in results if status == 200]
@@ -152,7 +131,7 @@ def test_two_sweepers_over_the_same_2000_overdue_cases_fire_each_deadline_once(a
     db.session.commit()
     now = utcnow()
 
-    results = _race(app, [lambda: sweep(now=now, batch_size=100)] * 2)
+    results = race(app, [lambda: sweep(now=now, batch_size=100)] * 2)
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert [r.failed for r in results] == [0, 0], [r.errors[:3] for r in results]
@@ -189,7 +168,7 @@ def test_seller_paying_while_sweepers_advance_refunds_the_buyer_once(app, ctx):
 
     def pay():
         return perform_action(case.id, "pay_refund", actor=seller, now=late).id
-    results = _race(app, [pay] * 5 + [lambda: sweep(now=late, batch_size=10)] * 2)
+    results = race(app, [pay] * 5 + [lambda: sweep(now=late, batch_size=10)] * 2)
 
     unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, (ActionNotAvailable, Conflict))]
     assert unexpected == [], unexpected

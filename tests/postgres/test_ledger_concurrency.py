@@ -3,7 +3,6 @@
 `post_entry` locks the accounts it touches in id order before it checks them, and the execution
 steps lock the shop's accounts before they read what they hold: a guarded account never goes
 below zero, whoever spends from it and however many at once."""
-import threading
 from datetime import timedelta
 
 from app.auth.models import User
@@ -16,28 +15,9 @@ from app.extensions import db
 from app.payments.services import balance, seller_code, transfer
 from app.db_tx import transaction
 
+from ..concurrency import race
 from ..factories import make_order, make_user
 from ..readers import assert_money_ok
-
-
-def _race(app, works):
-    barrier, results = threading.Barrier(len(works)), [None] * len(works)
-
-    def run(i, work):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work()
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                results[i] = exc
-            finally:
-                db.session.remove()
-    threads = [threading.Thread(target=run, args=(i, work)) for i, work in enumerate(works)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _pay_out(shop_id, amount_fen, key):
@@ -68,7 +48,7 @@ def test_eight_sellers_paying_refunds_from_a_balance_that_covers_three(app, ctx)
     _pay_out(seller.shop_id, 5_000, "test:payout")
     assert balance(seller_code(seller.shop_id, "balance")) == 3_000
 
-    results = _race(app, [lambda cid=cid: perform_action(cid, "pay_refund", actor=seller).id for cid in cases])
+    results = race(app, [lambda cid=cid: perform_action(cid, "pay_refund", actor=seller).id for cid in cases])
 
     paid = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Exception)]
@@ -101,7 +81,7 @@ def test_two_refunds_and_a_recovery_at_once_never_overdraw_the_shop(app, ctx):
     _pay_out(seller.shop_id, 5_000, "test:payout:2")
     assert balance(seller_code(seller.shop_id, "balance")) == 5_000
 
-    results = _race(app, [lambda cid=cid: perform_action(cid, "pay_refund", actor=seller, now=later).id
+    results = race(app, [lambda cid=cid: perform_action(cid, "pay_refund", actor=seller, now=later).id
                           for cid in cases] + [lambda: run_task(recovery_id, later).recovered_fen])
 
     unexpected = [r for r in results if isinstance(r, Exception) and not (

@@ -9,9 +9,9 @@ from app.errors import Stale
 from app.extensions import db
 from app.payments.models import JournalEntry
 
+from ..concurrency import race
 from ..factories import make_order
 from ..readers import case_of, money
-from .test_case_concurrency import _race
 
 
 def test_eight_concurrent_stale_agrees_after_a_modify_apply_none(app, ctx):
@@ -26,7 +26,7 @@ def test_eight_concurrent_stale_agrees_after_a_modify_apply_none(app, ctx):
 
     agree = lambda version: perform_action(case_id, "agree", actor=db.session.get(User, seller_id),  # noqa: E731
                                            expected_version=version)
-    results = _race(app, [lambda: agree(seen)] * 8)
+    results = race(app, [lambda: agree(seen)] * 8)
 
     assert all(isinstance(r, Stale) for r in results), results
     case = case_of(case_id)
@@ -36,7 +36,7 @@ def test_eight_concurrent_stale_agrees_after_a_modify_apply_none(app, ctx):
 
     current = case.version
     db.session.remove()
-    results = _race(app, [lambda: agree(current)] * 8)
+    results = race(app, [lambda: agree(current)] * 8)
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, Stale) for r in results if isinstance(r, Exception)), results
     assert money(order_id)["refunded_fen"] == 39_900

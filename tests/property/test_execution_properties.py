@@ -3,7 +3,6 @@ duplicate deliveries of the jobs and (on PostgreSQL) two sweepers at once. After
 every invariant of `flask payments verify` holds; after each run every task moved its money
 exactly once, every platform advance is either recovered or shows as an open receivable, and
 every task ends done or visibly failed."""
-import threading
 from datetime import timedelta
 
 from hypothesis import given
@@ -22,6 +21,7 @@ from app.payments.models import JournalEntry, JournalLine
 from app.payments.services import balance, receivable_code, transfer
 from app.timeutil import utcnow
 
+from ..concurrency import race
 from ..factories import make_order, make_user
 from ..readers import assert_money_ok
 from .test_ledger_properties import _clean
@@ -65,27 +65,19 @@ def _to_execution(s, mediator, t):
     return case.id, seller
 
 
+def _sweep(clock):
+    try:
+        sweep(clock)
+    except Crash:
+        pass
+
+
 def _sweeps(app, clock, concurrent):
     """One sweep; on PostgreSQL two sweepers at the same moment, each in its own connection."""
-    def one():
-        with app.app_context():
-            try:
-                sweep(clock)
-            except Crash:
-                pass
-            finally:
-                db.session.remove()
-    if not concurrent:
-        try:
-            sweep(clock)
-        except Crash:
-            pass
-        return
-    threads = [threading.Thread(target=one) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    if concurrent:
+        assert race(app, [lambda: _sweep(clock)] * 2) == [None, None]
+    else:
+        _sweep(clock)
 
 
 @given(scenarios=st.lists(scenario, min_size=1, max_size=3), crash_plan=st.lists(st.booleans(), min_size=8, max_size=8),
