@@ -82,6 +82,17 @@ def page_message(err):
     return err.message
 
 
+def _lost_a_race(err):
+    """A deadlock or serialization failure (PostgreSQL) or a lock wait that timed out (SQLite): the
+    transaction was rolled back whole, and trying again is the answer — a 409, not a 500."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(err, DBAPIError):
+        return False
+    return (getattr(err.orig, "sqlstate", None) in ("40P01", "40001")
+            or "database is locked" in str(err.orig))
+
+
 def _wants_json():
     return request.path.startswith("/api/")
 
@@ -119,6 +130,8 @@ def register_error_handlers(app):
         from .extensions import db
 
         db.session.rollback()
+        if _lost_a_race(err):  # the database chose this request to give way: nothing was written
+            return domain_error(Conflict("Another request changed the same data at the same moment; try again"))
         app.logger.exception("unhandled error")
         if _wants_json():
             return jsonify(error_body("internal_error", "Internal error")), 500

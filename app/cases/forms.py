@@ -29,7 +29,7 @@ def yuan(form, field):
     value = field.data
     if value is None:
         return
-    if not value.is_finite() or abs(value) > Decimal(MAX_FEN).scaleb(-2):
+    if not value.is_finite() or value.adjusted() > 12 or abs(value) > Decimal(MAX_FEN).scaleb(-2):
         raise StopValidation(_("Not a valid amount."))
     if value != value.quantize(Decimal("0.01")):
         raise StopValidation(_("At most two decimal places: amounts are in yuan and fen."))
@@ -62,7 +62,8 @@ def action_form(fields, version=None, **kwargs):
     """A FlaskForm class with one input per action field and the case version the page showed;
     `form_values` gives the service's data."""
     form_class = type("ActionForm", (FlaskForm,), {name: _field(name) for name in fields}
-                      | {"expected_version": VersionField(validators=[Optional()])})
+                      | {"expected_version": VersionField(_l("Page version"), validators=[InputRequired(_l(
+                          "This page is out of date; please reload it and try again."))])})
     form = form_class(**kwargs)
     if version is not None and form.expected_version.data is None:
         form.expected_version.data = version

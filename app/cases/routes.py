@@ -27,7 +27,7 @@ bp = Blueprint("cases", __name__)
 
 
 def _form_errors(form):
-    return "; ".join(f"{form[k].label.text}: {', '.join(v)}" for k, v in form.errors.items())
+    return "; ".join(f"{form[k].label.text}: {', '.join(map(str, v))}" for k, v in form.errors.items())
 
 
 @bp.route("/cases")

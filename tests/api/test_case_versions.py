@@ -81,6 +81,11 @@ def test_an_action_without_a_version_still_applies(client, refused_then_raised):
     ({}, {"expected_version": 0}, "expected_version"),
     ({"If-Match": '"1", "2"'}, None, "If-Match"),
     ({"If-Match": '"abc"'}, None, "If-Match"),
+    ({"If-Match": '"\u00b2"'}, None, "If-Match"),      # a digit to str.isdigit, not to int()
+    ({"If-Match": '""'}, None, "If-Match"),
+    ({"If-Match": 'W/"1"'}, None, "If-Match"),          # If-Match compares strong versions
+    ({"If-Match": '"99999999999"'}, None, "If-Match"),
+    ({"If-Match": '"1"'}, {"expected_version": 2}, "expected_version"),  # the two disagree
     ({}, {"amount_fen": 100}, "amount_fen"),     # agree takes no fields
     ({}, {"refund_to": "someone"}, "refund_to"),
 ])
@@ -112,3 +117,14 @@ def test_the_page_sends_the_version_it_rendered_and_refuses_a_stale_click(client
     assert case_of(case["id"]).state == "withdrawn"
     assert db.session.execute(select(func.count()).select_from(CaseEvent)
                               .where(CaseEvent.trigger == "agree")).scalar_one() == 0
+
+
+def test_a_page_action_without_the_version_it_rendered_is_refused(client, ctx, login_as):
+    order, buyer, seller = make_order(state="paid", price_fen=39_900)
+    case = client.post(f"/api/v1/orders/{order.id}/cases", headers=token_for(client, buyer), json={
+        "kind": "refund_only", "reason": "other", "amount_fen": 100}).get_json()
+    login_as(seller)
+    html = client.post(f"/cases/{case['id']}/actions/agree", data={}, headers={"Referer": f"/cases/{case['id']}"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "此页面已过期" in html
+    assert case_of(case["id"]).state == "requested"

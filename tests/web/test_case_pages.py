@@ -34,11 +34,12 @@ def test_seller_acts_through_the_generated_forms(client, ctx, login_as):
     login_as(seller)
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "协商其他金额" in html and "拒绝" in html
-    client.post(f"/cases/{case.id}/actions/counter_offer", data={"counter_offer-amount_fen": "20",
-                                                                 "counter_offer-note": "补偿20元"})
+    client.post(f"/cases/{case.id}/actions/counter_offer", data={
+        "counter_offer-amount_fen": "20", "counter_offer-note": "补偿20元", "counter_offer-expected_version": case.version})
     db.session.expire_all()
     assert (case.state, case.offer_fen) == ("countered", 2_000)
-    html = client.post(f"/cases/{case.id}/actions/counter_offer", data={"counter_offer-amount_fen": "1"},
+    html = client.post(f"/cases/{case.id}/actions/counter_offer", data={
+        "counter_offer-amount_fen": "1", "counter_offer-expected_version": case.version},
                        headers={"Referer": f"/cases/{case.id}"}, follow_redirects=True).get_data(as_text=True)
     assert "该操作当前不可用" in html and case.number in html
 
@@ -113,7 +114,7 @@ def test_after_sales_form_only_on_orders_that_accept_a_request(client, ctx, logi
         assert "申请售后" not in client.get(f"/orders/{order.id}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("amount", ["50.125", "0.001", "NaN", "Infinity", "-Infinity", "1e400", "sNaN"])
+@pytest.mark.parametrize("amount", ["50.125", "0.001", "NaN", "Infinity", "-Infinity", "1e400", "sNaN", "1e999999999", "-1e999999999"])
 def test_a_page_amount_past_the_fen_or_not_a_number_is_a_form_error_and_nothing_is_written(
         client, ctx, login_as, amount):
     order, buyer, _ = make_order(state="delivered", price_fen=12_000)
@@ -131,8 +132,19 @@ def test_a_counter_offer_in_sub_fen_is_refused_not_rounded(client, ctx, login_as
     case, order, buyer, seller, _ = _open_case_page(client, login_as)
     client.post("/logout")
     login_as(seller)
-    html = client.post(f"/cases/{case.id}/actions/counter_offer", data={"counter_offer-amount_fen": "20.125"},
-                       follow_redirects=True).get_data(as_text=True)
+    html = client.post(f"/cases/{case.id}/actions/counter_offer", follow_redirects=True, data={
+        "counter_offer-amount_fen": "20.125", "counter_offer-expected_version": case.version}).get_data(as_text=True)
     assert "最多两位小数" in html
+    db.session.expire_all()
+    assert (case.state, case.offer_fen) == ("requested", None)
+
+
+def test_an_astronomical_counter_offer_is_a_form_error_not_a_500(client, ctx, login_as):
+    case, order, buyer, seller, _ = _open_case_page(client, login_as)
+    client.post("/logout")
+    login_as(seller)
+    response = client.post(f"/cases/{case.id}/actions/counter_offer", follow_redirects=True,
+                           data={"counter_offer-amount_fen": "1e999999999", "counter_offer-expected_version": case.version})
+    assert response.status_code == 200 and "金额无效" in response.get_data(as_text=True)
     db.session.expire_all()
     assert (case.state, case.offer_fen) == ("requested", None)

@@ -24,11 +24,19 @@ def token_required(view):
     return wrapped
 
 
+MAX_JSON_DEPTH = 16  # objects within lists within objects…: far more than any request needs
+
+
 def json_body():
-    """The request's JSON object; 400 when it is not valid JSON or not an object."""
-    data = request.get_json(silent=True)
+    """The request's JSON object; 400 when it is not valid JSON, not an object, or nested too deeply."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # the parser gave up on the nesting
+        data = None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object")
+    if _too_deep(data):
+        raise BadRequest(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep")
     bad = sorted(str(k) for k, v in data.items() if _has_nul(k) or _has_nul(v))
     if bad:
         raise Invalid("Text must not contain NUL characters", {k: "contains a NUL character" for k in bad})
@@ -36,6 +44,16 @@ def json_body():
     if bad:  # JSON's Infinity / NaN literals (and 1e400) parse as floats: no field takes them, no database stores them
         raise Invalid("Numbers must be finite", {k: "must be a finite number" for k in bad})
     return data
+
+
+def _too_deep(value):
+    """Whether containers nest deeper than MAX_JSON_DEPTH (walked level by level, never recursively)."""
+    level = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [v for x in level if isinstance(x, (dict, list)) for v in (x.values() if isinstance(x, dict) else x)]
+        if not level:
+            return False
+    return any(isinstance(x, (dict, list)) for x in level)
 
 
 def _not_finite(value):

@@ -1,3 +1,5 @@
+import re
+
 from flask import g, make_response, request
 
 from workflows.cases import CLOSED_STATES
@@ -11,6 +13,7 @@ from ...errors import Invalid, Stale
 from . import bp, json_body, page_args, page_body, token_required
 from .serializers import case_json, event_json, message_json
 
+MAX_VERSION = 2**31 - 1
 CASE_STATES = tuple(dict.fromkeys([s.name for p in CASE_PHASES.values() for s in p.spec.states]
                                 + list(CLOSED_STATES)))
 
@@ -28,18 +31,20 @@ def _case_response(case, status=200):
 
 
 def _expected_version(data):
-    """The version the client saw: `expected_version` in the body, or If-Match: "<version>"; None if neither."""
-    if "expected_version" in data:
-        value = data.pop("expected_version")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise Invalid("Invalid expected_version", {"expected_version": "must be a positive integer"})
-        return value
-    if request.if_match.star_tag or not request.headers.get("If-Match"):
-        return None
-    tags = [t for t in request.if_match if t.isdigit()]
-    if len(tags) != 1 or len(request.if_match.as_set()) != 1:
+    """The version the client saw: `expected_version` in the body and/or If-Match: "<version>" (they
+    must agree); None if neither. If-Match: * asks for no check."""
+    body = data.pop("expected_version", None)
+    if body is not None and (isinstance(body, bool) or not isinstance(body, int) or not 0 < body <= MAX_VERSION):
+        raise Invalid("Invalid expected_version", {"expected_version": "must be a positive integer"})
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header or header == "*":
+        return body
+    match = re.fullmatch(r'"([0-9]{1,10})"', header)
+    if match is None:
         raise Invalid("Invalid If-Match header", {"If-Match": 'one case version in quotes, e.g. "3"'})
-    return int(tags[0])
+    if body is not None and body != int(match.group(1)):
+        raise Invalid("If-Match and expected_version differ", {"expected_version": "differs from If-Match"})
+    return int(match.group(1))
 
 
 @bp.post("/orders/<int:order_id>/cases")
