@@ -95,9 +95,14 @@ def test_order_and_case_pages_show_execution_steps_with_their_ledger_entries(cli
     from app.cases.services import perform_action
     case, order, buyer, seller, _ = _open_case_page(client, login_as)
     perform_action(case.id, "agree", actor=seller)
-    for path in (f"/cases/{case.id}", f"/orders/{order.id}"):
+    for path in (f"/cases/{case.id}", f"/orders/{order.id}"):  # the buyer: the money in words, no accounts
         html = client.get(path).get_data(as_text=True)
-        assert "担保账户" in html and f"escrow:{order.id}" in html and "¥50.50" in html and "已完成" in html
+        assert "担保账户" in html and f"escrow:{order.id}" not in html and "¥50.50" in html and "已完成" in html
+    client.post("/logout")
+    login_as(make_user("admin"))
+    for path in (f"/cases/{case.id}", f"/orders/{order.id}"):  # the platform's view keeps the ledger
+        html = client.get(path).get_data(as_text=True)
+        assert f"escrow:{order.id}" in html and "¥50.50" in html
 
 
 def test_after_sales_form_only_on_orders_that_accept_a_request(client, ctx, login_as):
