@@ -109,6 +109,7 @@ LABELS = {
         "takedown": _l("Listing taken down"), "points": _l("Points deducted"), "restrict": _l("Selling restricted"),
         "blacklist": _l("Blacklisted"),
     },
+    "field": {"kind": _l("What the buyer asks")},
     "penalty_choice": {
         "takedown": _l("Take down a listing"), "points": _l("Deduct points"), "restrict": _l("Restrict selling (days)"),
         "blacklist": _l("Blacklist the shop"),

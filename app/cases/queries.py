@@ -126,10 +126,14 @@ class Step:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+CODES_BY_TRIGGER = {"open": ("kind", "reason")}  # the request's reason is a code, not words
+
+
 def _step(event):
-    payload = event.payload or {}
-    return Step(event, texts=[(n, payload[n]) for n in TEXT_FIELDS if isinstance(payload.get(n), str) and payload[n]],
-                details=[(n, payload[n]) for n in DETAIL_FIELDS if payload.get(n)])
+    payload, codes = event.payload or {}, CODES_BY_TRIGGER.get(event.trigger, ())
+    return Step(event, texts=[(n, payload[n]) for n in TEXT_FIELDS
+                              if n not in codes and isinstance(payload.get(n), str) and payload[n]],
+                details=[(n, payload[n]) for n in codes + DETAIL_FIELDS if payload.get(n)])
 
 
 def history_for(case, evidence=()):

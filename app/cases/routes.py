@@ -50,8 +50,11 @@ def index():
 @bp.app_context_processor
 def _case_page_helpers():
     return {"can_see_ledger": can_see_ledger, "system_did": system_did, "remedies_with_amount": REMEDIES_WITH_AMOUNT,
-            "field_label": lambda name: FIELD_LABELS.get(name, ""),
-            "choice_label": lambda name, value: label(CHOICE_GROUPS[name], value) if name in CHOICE_GROUPS else value}
+            "field_label": lambda name: FIELD_LABELS.get(name) or label("field", name),
+            "choice_label": lambda name, value: label(HISTORY_CHOICES.get(name, ""), value)}
+
+
+HISTORY_CHOICES = {**CHOICE_GROUPS, "kind": "kind", "reason": "reason"}
 
 
 @bp.app_template_filter("iso_utc")
