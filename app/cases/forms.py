@@ -52,8 +52,9 @@ def _field(name):
         return DecimalField(FIELD_LABELS[name], places=2, validators=[InputRequired() if required else Optional(),
                                                                       yuan, NumberRange(min=Decimal("0"))])
     if choices:
+        blank = [SelectChoice("", _l("Please choose"))] if name == "remedy" else []  # never a refund by default
         return SelectField(FIELD_LABELS[name], validators=need,
-                           choices=[SelectChoice(c, label(CHOICE_GROUPS[name], c)) for c in choices])
+                           choices=blank + [SelectChoice(c, label(CHOICE_GROUPS[name], c)) for c in choices])
     field = TextAreaField if name in LONG_TEXT else StringField
     return field(FIELD_LABELS[name], validators=need + ([Length(max=max_len)] if max_len else []))
 
