@@ -109,6 +109,16 @@ LABELS = {
         "takedown": _l("Listing taken down"), "points": _l("Points deducted"), "restrict": _l("Selling restricted"),
         "blacklist": _l("Blacklisted"),
     },
+    "field": {"kind": _l("What the buyer asks")},
+    "penalty_choice": {
+        "takedown": _l("Take down a listing"), "points": _l("Deduct points"), "restrict": _l("Restrict selling (days)"),
+        "blacklist": _l("Blacklist the shop"),
+    },
+    "waiting": {
+        "buyer": _l("Waiting for the buyer"), "seller": _l("Waiting for the seller"),
+        "mediator": _l("Waiting for the mediator"), "system": _l("Being carried out by the system"),
+    },
+    "confirmation": {"accepted": _l("Confirmed"), "pending": _l("Awaiting confirmation"), "rejected": _l("Rejected")},
     "shipment_status": {"in_transit": _l("In transit"), "signed": _l("Signed for")},
     "direction": {"forward": _l("To buyer"), "return": _l("Return"), "replacement": _l("Replacement")},
     "action": {
@@ -120,3 +130,72 @@ LABELS = {
 
 def label(group, key):
     return LABELS.get(group, {}).get(key, key)
+
+
+# What the system did on its own (a deadline passed, or a step it takes), as the case history tells it:
+# one sentence per (phase, system trigger) of the workflow tables; a few read better per case kind.
+SYSTEM_DONE = {
+    ("negotiation", "agree"): _l("The seller did not respond in time; the system agreed to the refund automatically."),
+    ("negotiation", "expire"): _l("The buyer did not act in time; the system closed the request."),
+    ("negotiation", "confirm_received"): _l(
+        "The seller did not confirm the returned goods in time; the system confirmed they arrived."),
+    ("negotiation", "fail_replacement"): _l(
+        "The seller did not ship the replacement in time; the system turned the exchange into a refund."),
+    ("negotiation", "confirm_replacement"): _l(
+        "The buyer did not confirm in time; the system confirmed the replacement arrived."),
+    ("complaint", "hand_over"): _l(
+        "The seller did not respond to the complaint in time; the system handed it to the platform."),
+    ("mediation", "auto_assign"): _l("Nobody took the case in time; the system assigned it to a mediator."),
+    ("mediation", "close_evidence"): _l("The evidence period ended; the case went to review."),
+    ("mediation", "flag_overdue"): _l("The mediator did not act in time; the case was flagged overdue."),
+    ("resolution", "accept_by_silence"): _l(
+        "A party did not answer in time; the system took the silence as acceptance of the proposal."),
+    ("resolution", "flag_overdue"): _l("The mediator did not rule in time; the case was flagged overdue."),
+    ("execution", "check"): _l("The system checked how the execution is going."),
+    ("execution", "complete"): _l("Everything was carried out; the case is closed."),
+}
+SYSTEM_DONE_BY_KIND = {
+    ("negotiation", "agree", "return_refund"): _l(
+        "The seller did not respond in time; the system agreed to the return automatically."),
+    ("negotiation", "agree", "exchange"): _l(
+        "The seller did not respond in time; the system agreed to the exchange automatically."),
+}
+# What the system will do when the running deadline passes: one sentence per (phase, on_timeout).
+TIMEOUT_NEXT = {
+    ("negotiation", "agree"): _l("If nobody acts by then: the system agrees to the refund automatically."),
+    ("negotiation", "expire"): _l("If nobody acts by then: the system closes the request."),
+    ("negotiation", "confirm_received"): _l(
+        "If nobody acts by then: the system confirms the return arrived and carries out the agreement."),
+    ("negotiation", "fail_replacement"): _l("If nothing is shipped by then: the system refunds instead."),
+    ("negotiation", "confirm_replacement"): _l("If nobody acts by then: the system confirms the replacement arrived."),
+    ("complaint", "hand_over"): _l("If nobody acts by then: the system hands the complaint to the platform."),
+    ("mediation", "auto_assign"): _l("If nobody takes the case by then: the system assigns a mediator."),
+    ("mediation", "close_evidence"): _l("When the time is up: the evidence period closes and the review starts."),
+    ("mediation", "flag_overdue"): _l("If nothing happens by then: the case is flagged overdue."),
+    ("resolution", "accept_by_silence"): _l("If you do not answer by then: your silence counts as acceptance."),
+    ("resolution", "flag_overdue"): _l("If no ruling comes by then: the case is flagged overdue."),
+    ("execution", "check"): _l("The system keeps checking until everything is carried out."),
+}
+TIMEOUT_NEXT_BY_KIND = {
+    ("negotiation", "agree", "return_refund"): _l(
+        "If nobody acts by then: the system agrees to the return automatically."),
+    ("negotiation", "agree", "exchange"): _l("If nobody acts by then: the system agrees to the exchange automatically."),
+}
+# the same for an execution task's deadline (workflows/tasks.py), shown while a task waits for a party
+TASK_TIMEOUT_NEXT = {
+    "advance": _l("If the seller does not pay by then: the platform pays the buyer in advance and recovers it "
+                  "from the shop."),
+    "fail": _l("If nothing is shipped by then: the exchange fails and the platform steps in."),
+    "confirm_replacement": _l("If nobody acts by then: the system confirms the replacement arrived."),
+    "start": _l("The system carries this out now."), "keep": _l("The system tries again."),
+    "retry": _l("The system tries again."),
+}
+
+
+def system_did(phase, trigger, kind=None):
+    """The sentence for a step the system took; None when the tables have none (a test keeps them complete)."""
+    return SYSTEM_DONE_BY_KIND.get((phase, trigger, kind)) or SYSTEM_DONE.get((phase, trigger))
+
+
+def timeout_next(phase, trigger, kind=None):
+    return TIMEOUT_NEXT_BY_KIND.get((phase, trigger, kind)) or TIMEOUT_NEXT.get((phase, trigger))

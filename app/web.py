@@ -29,6 +29,18 @@ PROBLEM_TEXTS = {
     "required": _l("Please fill this in."),
     "range_fen": _l("Between %(low)s and %(high)s."),
     "max_fen": _l("At most %(high)s."),
+    "not_number": _l("Please enter a number."),
+    "not_text": _l("Please enter text."),
+    "not_a_choice": _l("Please choose one of the options."),
+    "too_long": _l("At most %(max)s characters."),
+    "too_many": _l("At most %(max)s entries."),
+    "penalty_kind": _l("Choose a kind of penalty."),
+    "penalty_takedown": _l("Choose the listing to take down."),
+    "penalty_points": _l("Points between %(min)s and %(max)s."),
+    "penalty_restrict": _l("Restriction between %(min)s and %(max)s days."),
+    "listing_not_of_shop": _l("Only this shop's listings can be taken down."),
+    "dismiss_only": _l("This complaint has no order to refund or exchange: dismiss it, with penalties if the shop "
+                       "broke the rules."),
 }
 MONEY_VALUES = ("low", "high", "amount")
 

@@ -2,6 +2,7 @@
 
 `validate(fields, data)` returns (clean values, {field: problem}); services call it before
 firing a trigger, and `available_actions` lists the field names for clients."""
+from .problems import Problem
 from .rules import COMPLAINT_TYPES, REMEDIES
 
 CARRIERS = ("sf", "zto", "yto", "sto", "yunda", "jd", "ems")
@@ -24,17 +25,21 @@ FIELDS = {
     "penalties": (list, False, None, 5),
 }
 PENALTY_KINDS = ("takedown", "points", "restrict", "blacklist")
+# the number each penalty kind takes: (name, lowest, highest); a blacklist takes none
+PENALTY_NUMBERS = {"takedown": ("listing_id", 1, 2**31 - 1), "points": ("points", 1, 48), "restrict": ("days", 1, 365)}
+# the remedies whose amount the mediator chooses; full_refund is what is refundable, the others move no money
+REMEDIES_WITH_AMOUNT = ("partial_refund", "return_refund", "compensation")
 
 
 def _penalty_problem(item):
     if not isinstance(item, dict) or item.get("kind") not in PENALTY_KINDS:
-        return f"each penalty is an object with kind one of: {', '.join(PENALTY_KINDS)}"
-    number = {"takedown": ("listing_id", 1, 2**31 - 1), "points": ("points", 1, 48), "restrict": ("days", 1, 365)}
-    if item["kind"] in number:
-        name, low, high = number[item["kind"]]
+        return Problem(f"each penalty is an object with kind one of: {', '.join(PENALTY_KINDS)}", "penalty_kind")
+    if item["kind"] in PENALTY_NUMBERS:
+        name, low, high = PENALTY_NUMBERS[item["kind"]]
         value = item.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            return f"{item['kind']} needs {name} between {low} and {high}"
+            return Problem(f"{item['kind']} needs {name} between {low} and {high}", f"penalty_{item['kind']}",
+                           min=low, max=high)
     return None
 
 
@@ -47,22 +52,22 @@ def validate(names, data):
             value = value.strip()
         if value in (None, ""):
             if required:
-                errors[name] = "required"
+                errors[name] = Problem("required", "required")
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            errors[name] = "must be an integer"
+            errors[name] = Problem("must be an integer", "not_number")
         elif kind is str and not isinstance(value, str):
-            errors[name] = "must be a string"
+            errors[name] = Problem("must be a string", "not_text")
         elif kind is list and (not isinstance(value, list) or len(value) > max_len):
-            errors[name] = f"must be a list of at most {max_len} items"
+            errors[name] = Problem(f"must be a list of at most {max_len} items", "too_many", max=max_len)
         elif kind is list and any(map(_penalty_problem, value)):
             errors[name] = next(filter(None, map(_penalty_problem, value)))
         elif choices and value not in choices:
-            errors[name] = f"must be one of: {', '.join(choices)}"
+            errors[name] = Problem(f"must be one of: {', '.join(choices)}", "not_a_choice")
         elif kind is str and max_len and len(value) > max_len:
-            errors[name] = f"at most {max_len} characters"
+            errors[name] = Problem(f"at most {max_len} characters", "too_long", max=max_len)
         elif kind is int and not 0 <= value <= MAX_FEN:
-            errors[name] = f"must be between 0 and {MAX_FEN}"
+            errors[name] = Problem(f"must be between 0 and {MAX_FEN}", "range_fen", low=0, high=MAX_FEN)
         else:
             clean[name] = value
     return clean, errors

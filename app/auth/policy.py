@@ -88,6 +88,12 @@ def contributor_role(user, case):
     return role if role in ("buyer", "seller", "mediator") else None
 
 
+def can_see_ledger(user):
+    """The platform's internal accounts (escrow:…, seller:…:payable, receivables, recoveries) are for mediators
+    and admins; buyers and sellers see their own money in words."""
+    return user is not None and getattr(user, "role", None) in ("mediator", "admin")
+
+
 def ensure_contributor(user, case):
     role = contributor_role(user, case)
     if role is None:

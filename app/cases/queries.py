@@ -1,4 +1,6 @@
 """Reads for case pages and the API."""
+from dataclasses import dataclass, field
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -90,3 +92,139 @@ def case_tasks(case_ids):
                                        .order_by(ExecutionTask.id)).scalars():
             out[task.case_id].append(task)
     return out
+
+
+# ---------------------------------------------------------------- the case page: history, progress, money
+
+# what a person writes with an action (workflows/fields.py): shown in the history and the API's events
+TEXT_FIELDS = ("description", "reason", "note", "statement", "findings", "rule")
+# what else an action carries that a reader needs, in the order the history shows it
+DETAIL_FIELDS = ("type", "party", "remedy", "carrier", "tracking_no", "penalties")
+STEP_PHASES = ("negotiation", "complaint", "mediation", "resolution", "execution")
+QUIET_TRIGGERS = ("check",)  # steps that change nothing a party needs to read
+
+
+@dataclass
+class Step:
+    """One step of the case history (协商历史): an audit event with the words and evidence around it."""
+    event: CaseEvent
+    texts: list = field(default_factory=list)      # [(field name, text)]
+    details: list = field(default_factory=list)    # [(field name, value)]
+    evidence: list = field(default_factory=list)   # [Evidence] uploaded with (before) this step by the same party
+
+    @property
+    def role(self):
+        return self.event.actor_role
+
+    @property
+    def phase(self):
+        return self.event.from_phase or self.event.to_phase
+
+    @property
+    def amount_fen(self):
+        value = (self.event.payload or {}).get("amount_fen")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+CODES_BY_TRIGGER = {"open": ("kind", "reason")}  # the request's reason is a code, not words
+
+
+def _step(event):
+    payload, codes = event.payload or {}, CODES_BY_TRIGGER.get(event.trigger, ())
+    return Step(event, texts=[(n, payload[n]) for n in TEXT_FIELDS
+                              if n not in codes and isinstance(payload.get(n), str) and payload[n]],
+                details=[(n, payload[n]) for n in codes + DETAIL_FIELDS if payload.get(n)])
+
+
+def history_for(case, evidence=()):
+    """[Step] oldest first. Each upload of evidence joins the next step its uploader took (a seller uploads,
+    then refuses), else that uploader's last step, else stands alone. `evidence` is what the viewer may see."""
+    events = db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                .order_by(CaseEvent.seq)).scalars().all()
+    by_id = {e.id: e for e in evidence}
+    steps, pending = [], {}  # pending: uploader role -> evidence not yet joined to a step
+    uploads = []
+    for event in events:
+        if event.trigger == "upload_evidence":
+            item = by_id.get((event.payload or {}).get("evidence_id"))
+            if item is not None:
+                pending.setdefault(event.actor_role, []).append(item)
+                uploads.append((event, item))
+            continue
+        if event.trigger in QUIET_TRIGGERS:
+            continue
+        step = _step(event)
+        step.evidence = pending.pop(event.actor_role, [])
+        steps.append(step)
+    for role, items in pending.items():
+        last = next((s for s in reversed(steps) if s.role == role), None)
+        if last is not None:
+            last.evidence.extend(items)
+        else:
+            upload_event = next(e for e, item in uploads if item is items[0])
+            steps.append(Step(upload_event, evidence=items))
+    steps.sort(key=lambda s: s.event.seq)
+    return steps
+
+
+def event_extras(case, evidence):
+    """{event id: (texts, evidence ids)} for the API's events: the history's words and evidence per event."""
+    out = {}
+    for step in history_for(case, evidence):
+        out[step.event.id] = (dict(step.texts), [e.id for e in step.evidence])
+    return out
+
+
+@dataclass
+class Progress:
+    """售后进度: where the case stands, who must act by when, and what happens then."""
+    steps: list            # [(phase, "done" | "current" | "skipped" | "todo")]
+    waiting_for: str | None
+    due_at: object
+    seconds_left: int | None
+    on_timeout_text: object
+    confirmations: list    # [(party, "accepted" | "pending" | "rejected", at)] in resolution
+
+
+def progress_for(case, tasks, now):
+    """The progress block of the case page. In execution the deadline that matters is the task waiting for a
+    party (the seller's payment, a shipment), else the case's own."""
+    from ..labels import TASK_TIMEOUT_NEXT, timeout_next
+    visited = set(db.session.execute(select(CaseEvent.to_phase).where(CaseEvent.case_id == case.id)).scalars())
+    visited |= set(db.session.execute(select(CaseEvent.from_phase).where(CaseEvent.case_id == case.id)).scalars())
+    current = case.phase if case.phase in STEP_PHASES else None
+    at = STEP_PHASES.index(current) if current else len(STEP_PHASES)
+    steps = []
+    for i, phase in enumerate(STEP_PHASES):
+        if phase == current:
+            steps.append((phase, "current"))
+        elif phase in visited:
+            steps.append((phase, "done"))
+        else:
+            steps.append((phase, "skipped" if i < at else "todo"))
+    due, text, waiting = case.due_at, None, case.waiting_for
+    if case.on_timeout:
+        text = timeout_next(case.phase, case.on_timeout, case.kind)
+    task = next((t for t in tasks if t.state != "done" and t.waiting_for not in (None, "system") and t.due_at), None)
+    if case.phase == "execution" and task is not None:
+        due, waiting, text = task.due_at, task.waiting_for, TASK_TIMEOUT_NEXT.get(task.on_timeout)
+    confirmations = []
+    if case.phase == "resolution":
+        rejected_by = None
+        if case.state == "rejected":
+            rejected_by = db.session.execute(select(CaseEvent.actor_role).where(
+                CaseEvent.case_id == case.id, CaseEvent.trigger == "reject_proposal")
+                .order_by(CaseEvent.seq.desc()).limit(1)).scalar()
+        for party in ("buyer", "seller"):
+            at_ = getattr(case, f"{party}_accepted_at")
+            status = "accepted" if at_ else "rejected" if party == rejected_by else "pending"
+            confirmations.append((party, status, at_))
+    seconds = int((due - now).total_seconds()) if due is not None else None
+    return Progress(steps, waiting, due, seconds, text, confirmations)
+
+
+def shop_listings(shop_id):
+    """[(id, title)] of a shop's listings, for a takedown penalty."""
+    from ..catalog.models import Product
+    return db.session.execute(select(Product.id, Product.title).where(Product.shop_id == shop_id)
+                              .order_by(Product.id)).all()

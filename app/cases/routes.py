@@ -7,20 +7,26 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
-from ..auth.policy import contributor_role, role_required
+from ..auth.policy import can_see_ledger, case_role, contributor_role, role_required
 from ..chat.queries import order_messages
 from ..chat.services import post_case_message, post_order_message
-from ..errors import BadRequest
+from ..errors import BadRequest, Invalid
 from ..extensions import csrf
 from ..evidence.download import send_evidence
 from ..evidence.queries import evidence_for, get_evidence
 from ..evidence.upload import receive_evidence
-from ..labels import label
+from ..labels import label, system_did
 from ..orders.queries import get_order, money_for
 from ..rules import get_rules
-from .forms import EvidenceForm, MessageForm, OpenCaseForm, action_form, form_values, to_fen
+from ..timeutil import isoformat, utcnow
+from ..web import problem_text
+from workflows.fields import REMEDIES_WITH_AMOUNT
+
+from .forms import (FIELD_LABELS, CHOICE_GROUPS, EvidenceForm, MessageForm, OpenCaseForm, action_form, add_problems,
+                    form_values, to_fen)
 from .models import PHASES
-from .queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
+from .queries import (actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, history_for,
+                      messages_for, progress_for, shop_listings)
 from .services import open_case, perform_action
 
 bp = Blueprint("cases", __name__)
@@ -41,37 +47,101 @@ def index():
                            phases=PHASES)
 
 
-@bp.route("/cases/<int:case_id>")
-@login_required
-def detail(case_id):
-    case = get_case(current_user, case_id)
-    actions = [(name, action_form(fields, version=case.version, prefix=name))
-               for name, fields in actions_for(case, current_user)]
+@bp.app_context_processor
+def _case_page_helpers():
+    return {"can_see_ledger": can_see_ledger, "system_did": system_did, "remedies_with_amount": REMEDIES_WITH_AMOUNT,
+            "field_label": lambda name: FIELD_LABELS.get(name) or label("field", name),
+            "choice_label": lambda name, value: label(HISTORY_CHOICES.get(name, ""), value)}
+
+
+HISTORY_CHOICES = {**CHOICE_GROUPS, "kind": "kind", "reason": "reason"}
+
+
+@bp.app_template_filter("iso_utc")
+def _iso_utc(value):
+    return isoformat(value) if value is not None else ""
+
+
+@bp.app_template_filter("duration")
+def _duration(seconds):
+    """Time left, as the countdown shows it before its script runs (and without JavaScript)."""
+    if seconds is None:
+        return ""
+    if seconds <= 0:
+        return _("time is up; the system acts at its next run")
+    d, rest = divmod(int(seconds), 86400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    if d:
+        return _("%(d)s d %(h)s h %(m)s min", d=d, h=h, m=m)
+    if h:
+        return _("%(h)s h %(m)s min %(s)s s", h=h, m=m, s=s)
+    return _("%(m)s min %(s)s s", m=m, s=s)
+
+
+def _action_forms(case, failed=None):
+    """[(trigger, form)] for what the user may do now; the form that just failed keeps its input and errors."""
+    listings = None
+    forms = []
+    for name, fields in actions_for(case, current_user):
+        if failed is not None and failed.trigger == name:
+            forms.append((name, failed))
+            continue
+        if "penalties" in fields and listings is None:
+            listings = shop_listings(case.shop_id)
+        forms.append((name, action_form(fields, version=case.version, trigger=name, listings=listings or (),
+                                        prefix=name, formdata=None)))
+    return forms
+
+
+def _render_case(case, failed=None, status=200):
     contributor = contributor_role(current_user, case) is not None
     messages, _total = messages_for(case, per_page=500)
     evidence = evidence_for(case, per_page=200)[0] if contributor else []
     events = events_for(case, per_page=500)[0]
     chat = order_messages(case.order_id, per_page=500)[0] if case.order_id else []
-    return render_template("cases/detail.html", case=case, actions=actions, messages=messages, evidence=evidence,
-                           events=events, chat=chat, contributor=contributor, message_form=MessageForm(),
-                           evidence_form=EvidenceForm(), ledger=case_ledger([case.id])[case.id],
-                           tasks=case_tasks([case.id])[case.id],
-                           money=money_for([case.order_id])[case.order_id] if case.order_id else None)
+    tasks = case_tasks([case.id])[case.id]
+    return render_template("cases/detail.html", case=case, actions=_action_forms(case, failed), messages=messages,
+                           evidence=evidence, events=events, chat=chat, contributor=contributor,
+                           message_form=MessageForm(), evidence_form=EvidenceForm(),
+                           ledger=case_ledger([case.id])[case.id], tasks=tasks,
+                           history=history_for(case, evidence), progress=progress_for(case, tasks, utcnow()),
+                           listing_titles=dict(shop_listings(case.shop_id)), viewer_role=case_role(current_user, case),
+                           money=money_for([case.order_id])[case.order_id] if case.order_id else None), status
+
+
+@bp.route("/cases/<int:case_id>")
+@login_required
+def detail(case_id):
+    return _render_case(get_case(current_user, case_id))
 
 
 @bp.route("/cases/<int:case_id>/actions/<trigger>", methods=["POST"])
 @login_required
 def action(case_id, trigger):
+    """A failed action re-renders the case page (422) with the errors beside their fields and the input kept."""
     case = get_case(current_user, case_id)
-    fields = dict(actions_for(case, current_user)).get(trigger, ())
-    form = action_form(fields, prefix=trigger)
-    if not form.validate_on_submit():
-        flash(_("Please check the form: %(errors)s", errors=_form_errors(form)), "error")
-    else:
-        perform_action(case.id, trigger, actor=current_user, data=form_values(form),
-                       expected_version=form.expected_version.data)
-        flash(_("Done: %(action)s", action=label("trigger", trigger)), "success")
-    return redirect(url_for("cases.detail", case_id=case.id))
+    available = dict(actions_for(case, current_user))
+    fields = available.get(trigger, ())
+    listings = shop_listings(case.shop_id) if "penalties" in fields else ()
+    # a step no longer available goes to the service, which says why (409: someone acted first)
+    form = action_form(fields, trigger=trigger if trigger in available else None, listings=listings, prefix=trigger)
+    if form.is_submitted() and form.expected_version.data is None:  # the page always sends the version it showed
+        flash(_("This page is out of date; please reload it and try again."), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    if form.validate_on_submit():
+        try:
+            perform_action(case.id, trigger, actor=current_user, data=form_values(form),
+                           expected_version=form.expected_version.data)
+        except Invalid as err:
+            add_problems(form, err.details, problem_text)
+            if not err.details:
+                form.form_errors.append(_("Please check your input."))
+            case = get_case(current_user, case_id)
+        else:
+            flash(_("Done: %(action)s", action=label("trigger", trigger)), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return _render_case(case, failed=form, status=422)
 
 
 @bp.route("/cases/<int:case_id>/messages", methods=["POST"])

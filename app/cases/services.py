@@ -11,7 +11,8 @@ from workflows import ActionNotAllowed
 from workflows import order as order_flow
 from workflows.cases import PHASES, available_actions, next_phase
 from workflows.compensation import is_about_late_shipment
-from workflows.fields import validate
+from workflows.fields import REMEDIES_WITH_AMOUNT, validate
+from workflows.problems import Problem
 
 from ..ids import MAX_ID
 from ..auth.models import User
@@ -147,6 +148,8 @@ def _new_case(*, order, now, rules, **fields):
 
 
 def _start(case, actor, trigger, payload, now):
+    if case.description:  # what the buyer wrote is part of the record (the case history shows it)
+        payload = {**payload, "description": case.description}
     event = append_event(case, actor=actor, role=actor.role, trigger=trigger, before=(None, None),
                          payload=payload, now=now)
     _system_message(case, event, now)
@@ -269,7 +272,8 @@ def _refundable(case):
 
 def _counter_offer(case, actor, data, now, rules):
     if not 0 < data["amount_fen"] < case.amount_fen:
-        raise Invalid("A counter-offer is less than the amount asked", {"amount_fen": f"between 1 and {case.amount_fen - 1}"})
+        raise Invalid("A counter-offer is less than the amount asked", {"amount_fen": Problem(
+            f"between 1 and {case.amount_fen - 1}", "range_fen", low=1, high=case.amount_fen - 1)})
     case.offer_fen = data["amount_fen"]
 
 
@@ -286,7 +290,7 @@ def _modify(case, actor, data, now, rules):
     if not 0 < data["amount_fen"] <= top:
         raise Invalid("The amount must be positive and at most the late-shipment compensation" if late else
                       "The amount must be positive and at most what is refundable",
-                      {"amount_fen": f"between 1 and {top}"})
+                      {"amount_fen": Problem(f"between 1 and {top}", "range_fen", low=1, high=top)})
     case.amount_fen, case.offer_fen, case.modify_count = data["amount_fen"], None, case.modify_count + 1
 
 
@@ -345,20 +349,22 @@ def _decide(final):
         remedy, refundable = data["remedy"], _refundable(case)
         if case.order_id is None and remedy != "dismiss":
             raise Invalid("A complaint about a listing has no order to refund or exchange: dismiss it, "
-                          "with penalties if the shop broke the rules", {"remedy": "dismiss only"})
+                          "with penalties if the shop broke the rules",
+                          {"remedy": Problem("dismiss only", "dismiss_only")})
         amount = {"full_refund": refundable, "dismiss": 0, "exchange": 0}.get(remedy, data.get("amount_fen", 0))
         late = _late_owed(case, now, rules) if remedy == "compensation" else None
         if late:  # the rules' late-shipment compensation, on top of the price: never more
             amount = min(amount or late, late)
-        elif remedy in ("partial_refund", "return_refund", "compensation") and not 0 < amount <= refundable:
+        elif remedy in REMEDIES_WITH_AMOUNT and not 0 < amount <= refundable:
             raise Invalid("The amount must be positive and at most what is refundable",
-                          {"amount_fen": f"between 1 and {refundable}"})
+                          {"amount_fen": Problem(f"between 1 and {refundable}", "range_fen", low=1, high=refundable)})
         _set_remedy(case, remedy, amount, data["findings"], data["rule"], actor, final)
         for penalty in data.get("penalties") or []:
             listing = db.session.get(Product, penalty["listing_id"]) if penalty["kind"] == "takedown" else None
             if penalty["kind"] == "takedown" and (listing is None or listing.shop_id != case.shop_id):
                 raise Invalid("A listing to take down must be this shop's",
-                              {"penalties": f"listing {penalty['listing_id']} is not this shop's"})
+                              {"penalties": Problem(f"listing {penalty['listing_id']} is not this shop's",
+                                                    "listing_not_of_shop")})
         case.penalties = data.get("penalties") or []
         case.buyer_accepted_at = case.seller_accepted_at = None
     return effect

@@ -207,7 +207,8 @@ def test_opening_freezes_the_order_and_records_the_request(ctx, t0):
     (event,) = events(case.id)
     assert (event.trigger, event.actor_id, event.actor_role, event.from_state, event.to_phase, event.to_state) == (
         "open", buyer.id, "buyer", None, "negotiation", "requested")
-    assert event.payload == {"kind": "return_refund", "reason": "damaged", "amount_fen": 8_000}
+    assert event.payload == {"kind": "return_refund", "reason": "damaged", "amount_fen": 8_000,
+                             "description": "外包装破损"}
 
 
 # ---------------------------------------------------------------- a rejected action writes nothing

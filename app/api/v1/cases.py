@@ -5,9 +5,12 @@ from flask import g, make_response, request
 from workflows.cases import CLOSED_STATES
 from workflows.cases import PHASES as CASE_PHASES
 
+from ...auth.policy import contributor_role
 from ...cases.audit import verify_chain
 from ...cases.models import PHASES
-from ...cases.queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
+from ...cases.queries import (actions_for, case_ledger, case_tasks, cases_for, event_extras, events_for, get_case,
+                              messages_for)
+from ...evidence.queries import evidence_for
 from ...cases.services import file_complaint, open_case, perform_action
 from ...errors import Invalid, Stale
 from . import bp, json_body, page_args, page_body, token_required
@@ -109,7 +112,9 @@ def case_events(case_id):
     case = get_case(g.api_user, case_id)
     page, per_page = page_args()
     events, total = events_for(case, page=page, per_page=per_page)
-    return page_body([event_json(e) for e in events], page, per_page, total)
+    visible = evidence_for(case, per_page=1000)[0] if contributor_role(g.api_user, case) else []
+    extras = event_extras(case, visible)
+    return page_body([event_json(e, *extras.get(e.id, ({}, ()))) for e in events], page, per_page, total)
 
 
 @bp.get("/cases/<int:case_id>/audit")

@@ -259,7 +259,16 @@ def components(rules):
             "id": integer(1), "seq": integer(1), "actor_id": nullable_integer(), "actor_role": string(roles),
             "trigger": string(), "from_phase": string(PHASES, nullable=True),
             "from_state": string(case_states(), nullable=True), "to_phase": string(PHASES),
-            "to_state": string(case_states()), "payload": {"type": "object"}, "created_at": datetime_(),
+            "to_state": string(case_states()), "payload": {"type": "object"},
+            "amount_fen": {**nullable_integer(), "description": "the amount the step names (asked, offered, "
+                                                                "proposed, ruled), in fen"},
+            "texts": {"type": "object", "additionalProperties": {"type": "string"},
+                      "description": "what the actor wrote with the step, by field: description, reason, note, "
+                                     "statement, findings, rule"},
+            "evidence_ids": {"type": "array", "items": integer(1),
+                             "description": "evidence the actor uploaded with this step (visible to the parties "
+                                            "and the mediator)"},
+            "created_at": datetime_(),
             "prev_hash": string(), "hash": string()}),
         "Message": obj({
             "id": integer(1), "author_id": nullable_integer(), "author_role": string(roles), "body": string(),

@@ -64,10 +64,15 @@ def case_json(case, actions, entries, tasks=()):
     }
 
 
-def event_json(event):
+def event_json(event, texts=None, evidence_ids=()):
+    """An audit event; `texts` are the words its actor wrote with it ({field: text}: reason, note, statement,
+    description, findings, rule) and `evidence_ids` the evidence that actor uploaded with it."""
+    amount = (event.payload or {}).get("amount_fen")
     return {"id": event.id, "seq": event.seq, "actor_id": event.actor_id, "actor_role": event.actor_role,
             "trigger": event.trigger, "from_phase": event.from_phase, "from_state": event.from_state,
             "to_phase": event.to_phase, "to_state": event.to_state, "payload": event.payload,
+            "amount_fen": amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+            "texts": texts or {}, "evidence_ids": list(evidence_ids),
             "created_at": isoformat(event.created_at), "prev_hash": event.prev_hash, "hash": event.hash}
 
 
