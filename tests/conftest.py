@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT))
 # Property tests: a short profile in every run; `make soak` runs thousands of sequences with a fixed seed.
 _PROPERTY = dict(deadline=None, suppress_health_check=list(HealthCheck), stateful_step_count=25)
 settings.register_profile("ci", max_examples=20, **_PROPERTY)
-settings.register_profile("soak", max_examples=2_000, database=None, print_blob=True, **_PROPERTY)
+settings.register_profile("soak", max_examples=int(os.environ.get("SOAK_EXAMPLES", 2_000)), database=None,
+                          print_blob=True, **_PROPERTY)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -28,9 +28,9 @@ CHOICE_GROUPS = {"type": "complaint_type", "carrier": "carrier", "party": "party
 def yuan(form, field):
     """An amount in yuan is a finite number to the fen: 50.125 is refused, never rounded."""
     value = field.data
-    if value is None:
+    if value is None or field.errors:  # not a number at all: the field said so already
         return
-    if not value.is_finite() or value.adjusted() > 12 or abs(value) > Decimal(MAX_FEN).scaleb(-2):
+    if not isinstance(value, Decimal) or not value.is_finite() or value.adjusted() > 12 or abs(value) > Decimal(MAX_FEN).scaleb(-2):
         raise StopValidation(_("Not a valid amount."))
     if value != value.quantize(Decimal("0.01")):
         raise StopValidation(_("At most two decimal places: amounts are in yuan and fen."))

@@ -63,8 +63,10 @@ def _entries_balance():
         .outerjoin(JournalLine, JournalLine.entry_id == JournalEntry.id)
         .group_by(JournalEntry.id, JournalEntry.idempotency_key, JournalEntry.amount_fen)
         .having((total != 0) | (positive != JournalEntry.amount_fen)).order_by(JournalEntry.id))
-    return [Violation("entry_balances", f"entry {eid} ({key!r}): lines sum to {s}, amount_fen {amount} but its "
-                      f"positive lines {pos}", {"entry_id": eid}) for eid, key, amount, s, pos in rows]
+    return [Violation("entry_balances", f"entry {eid} ({key!r}): " + "; ".join(
+        ([f"its lines sum to {s} fen, not 0"] if s else [])
+        + ([f"its amount_fen is {amount} but its positive lines add up to {pos}"] if pos != amount else [])),
+        {"entry_id": eid}) for eid, key, amount, s, pos in rows]
 
 
 def _accounts_sum_to_zero():

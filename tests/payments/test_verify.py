@@ -74,13 +74,13 @@ def test_an_empty_ledger_passes(ctx, runner):
 def test_an_entry_whose_lines_do_not_sum_to_zero(ctx, runner):
     eid = write("fund", [("platform:capital", -100), ("platform:guarantee", 90)])
     output = assert_first_violation(runner, f"entry_balances: entry {eid} ")
-    assert f"entry_id={eid}" in output and "lines sum to -10" in output and "(and 1 more)" in output
+    assert f"entry_id={eid}" in output and "its lines sum to -10 fen, not 0" in output and "(and 1 more)" in output
     assert checks() == ["entry_balances", "accounts_sum_to_zero"]
 
 
 def test_an_entry_whose_amount_is_not_its_positive_lines(ctx, runner):
     eid = write("fund", [("platform:capital", -100), ("platform:guarantee", 100)], amount_fen=50)
-    assert "amount_fen 50 but its positive lines 100" in assert_first_violation(runner, f"entry_balances: entry {eid}")
+    assert "its amount_fen is 50 but its positive lines add up to 100" in assert_first_violation(runner, f"entry_balances: entry {eid}")
     assert checks() == ["entry_balances"]
 
 

@@ -27,8 +27,9 @@ def token_required(view):
 MAX_JSON_DEPTH = 16  # objects within lists within objects…: far more than any request needs
 
 
-def json_body():
-    """The request's JSON object; 400 when it is not valid JSON, not an object, or nested too deeply."""
+def json_body(*fields):
+    """The request's JSON object; 400 when it is not valid JSON, not an object, or nested too deeply;
+    422 for a key that is not one of `fields` (when given)."""
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # the parser gave up on the nesting
@@ -37,6 +38,9 @@ def json_body():
         raise BadRequest("The body must be a JSON object")
     if _too_deep(data):
         raise BadRequest(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+    unknown = sorted(str(k) for k in data if fields and k not in fields)
+    if unknown:
+        raise Invalid("Unknown fields", {k: "unknown field" for k in unknown})
     bad = sorted(str(k) for k, v in data.items() if _has_nul(k) or _has_nul(v))
     if bad:
         raise Invalid("Text must not contain NUL characters", {k: "contains a NUL character" for k in bad})

@@ -53,7 +53,7 @@ def _expected_version(data):
 @bp.post("/orders/<int:order_id>/cases")
 @token_required
 def create_case(order_id):
-    data = json_body()
+    data = json_body("kind", "reason", "amount_fen", "description")
     case = open_case(order_id, actor=g.api_user, kind=data.get("kind"), reason=data.get("reason"),
                      amount_fen=data.get("amount_fen"), description=data.get("description") or "")
     return _case_response(get_case(g.api_user, case.id), 201)
@@ -62,7 +62,7 @@ def create_case(order_id):
 @bp.post("/complaints")
 @token_required
 def create_complaint():
-    data = json_body()
+    data = json_body("order_id", "listing_id", "type", "description")
     case = file_complaint(actor=g.api_user, order_id=data.get("order_id"), listing_id=data.get("listing_id"),
                           type=data.get("type"), description=data.get("description") or "")
     return _case_response(get_case(g.api_user, case.id), 201)
