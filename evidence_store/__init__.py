@@ -5,7 +5,7 @@
     with store.writer(max_size=20 << 20) as w:
         for chunk in request_body:
             w.write(chunk)            # TooLarge as soon as the limit is passed
-        stored = w.commit()           # Stored(sha256, size, mime, created)
+        stored = w.commit()           # Stored(sha256, size, mime, created, stamp)
 
 The type is sniffed from the content (never the client's file name); images are checked with Pillow
 (decompression-bomb guard, corrupt files rejected). Nothing is left behind after a rejection.

@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import EmptyFile, StoreError, TooLarge, UnsupportedType
 from .images import check_image, thumbnail_jpeg
@@ -35,6 +35,9 @@ class Stored:
     size: int
     mime: str
     created: bool    # False when the content was already stored (deduplicated)
+    # The object as this upload left it (see Store.stamp()): while store.stamp(sha256) still equals it, no
+    # later upload has stored or reused the same content.
+    stamp: object = field(default=None, compare=False)
 
 
 class Writer:
@@ -100,13 +103,13 @@ class Writer:
             elif mime in IMAGE_MIMES:
                 check_image(self._path, mime, self._store.max_image_pixels)
             sha = self._hash.hexdigest()
-            created = self._store._commit(self._path, sha, self._size, mime)
+            created, stamp = self._store._commit(self._path, sha, self._size, mime)
         except BaseException:
             self.abort()
             raise
         self._state = "committed"
         self._remove_temp()
-        self.stored = Stored(sha256=sha, size=self._size, mime=mime, created=created)
+        self.stored = Stored(sha256=sha, size=self._size, mime=mime, created=created, stamp=stamp)
         return self.stored
 
     def abort(self) -> None:
@@ -161,7 +164,7 @@ def _check_text(path: str) -> None:
 
 class Store:
     """Content-addressed storage of evidence files. Subclasses implement _mkstemp(), _commit(),
-    open(), stat(), modified_at(), delete() and iter_all(), and set tmp_dir and temp_prefix."""
+    open(), stat(), modified_at(), stamp(), delete() and iter_all(), and set tmp_dir and temp_prefix."""
 
     fsync = True  # fsync the temporary file before committing it
     tmp_dir: str
@@ -207,9 +210,12 @@ class Store:
         """A new temporary file for a Writer: (fd open for writing, path)."""
         raise NotImplementedError
 
-    def _commit(self, tmp_path: str, sha256: str, size: int, mime: str) -> bool:
-        """Store the checked temporary file as ``sha256`` unless it is already there (never overwrite).
-        True when it was stored, False when it already existed. The caller removes the temp file."""
+    def _commit(self, tmp_path: str, sha256: str, size: int, mime: str) -> tuple[bool, object]:
+        """Store the checked temporary file as ``sha256`` unless it is already there (never overwrite the
+        content). Returns (created, stamp): created is True when it was stored, False when it already
+        existed; then its modified time and stamp are refreshed, so that an orphan clean-up running
+        meanwhile sees it as recent and a failed upload that created it sees that it is used again. The
+        stamp is the object's as this call left it. The caller removes the temp file."""
         raise NotImplementedError
 
     # reading -------------------------------------------------------------------------------------
@@ -224,7 +230,12 @@ class Store:
         raise NotImplementedError
 
     def modified_at(self, sha256: str) -> float | None:
-        """When the object was stored (seconds since the epoch); None if absent."""
+        """When the object was last stored or reused (seconds since the epoch); None if absent."""
+        raise NotImplementedError
+
+    def stamp(self, sha256: str):
+        """An opaque value that changes every time the content is stored or reused (compare it with
+        Stored.stamp for equality only); None if absent."""
         raise NotImplementedError
 
     # removing ------------------------------------------------------------------------------------

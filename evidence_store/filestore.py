@@ -1,10 +1,13 @@
 """file:// backend: objects in <root>/ab/cd/<sha256>, temporary files in <root>/tmp/.
 
 A checked temporary file is fsynced, then hard-linked into place: os.link() never replaces an existing
-file, so concurrent writers of the same content all succeed and exactly one of them creates it.
+file, so concurrent writers of the same content all succeed and exactly one of them creates it. The
+others refresh its modified time (os.utime): the object then looks recent to an orphan clean-up, and its
+modified time in nanoseconds is the object's stamp.
 """
 import os
 import tempfile
+import time
 
 from .base import Store, is_sha256, shard
 
@@ -43,12 +46,18 @@ class FileStore(Store):
         folder = os.path.dirname(final)
         os.makedirs(folder, exist_ok=True)
         os.chmod(tmp_path, 0o444)  # stored objects are never modified
-        try:
-            os.link(tmp_path, final)
-        except FileExistsError:
-            return False
-        _fsync_dir(folder)
-        return True
+        for _attempt in range(3):
+            stamp = os.stat(tmp_path).st_mtime_ns  # read before the link: afterwards a reuse may change it
+            try:
+                os.link(tmp_path, final)
+            except FileExistsError:
+                try:
+                    return False, _touch(final)
+                except FileNotFoundError:
+                    continue  # removed in between (an orphan clean-up): store it again
+            _fsync_dir(folder)
+            return True, stamp
+        raise RuntimeError(f"could not store {final}: removed and recreated concurrently")
 
     def open(self, sha256):
         try:
@@ -65,6 +74,12 @@ class FileStore(Store):
     def modified_at(self, sha256):
         try:
             return os.stat(self.path(sha256)).st_mtime
+        except (KeyError, FileNotFoundError):
+            return None
+
+    def stamp(self, sha256):
+        try:
+            return os.stat(self.path(sha256)).st_mtime_ns
         except (KeyError, FileNotFoundError):
             return None
 
@@ -85,6 +100,14 @@ class FileStore(Store):
                 for name in sorted(e.name for e in os.scandir(p2) if e.is_file()):
                     if is_sha256(name) and name.startswith(d1 + d2):
                         yield name
+
+
+def _touch(path: str) -> int:
+    """Set the file's modified time to now, and never to the value it had (two writes within one tick
+    of the file system's clock would otherwise leave the stamp unchanged). The new value, in ns."""
+    now = max(time.time_ns(), os.stat(path).st_mtime_ns + 1)
+    os.utime(path, ns=(now, now))
+    return now
 
 
 def _fsync_dir(folder: str) -> None:

@@ -4,16 +4,21 @@
 Uploads are spooled to a local temporary file while hashing; once checked, the object is uploaded only
 when head_object says it is absent, with ``If-None-Match: *`` (the store refuses to overwrite an object
 a concurrent writer created in between) and its SHA-256 checksum (the store rejects corrupted bodies).
+An upload of content already stored copies the object onto itself with new metadata: that refreshes its
+LastModified (an orphan clean-up then sees it as recent) and its ``stamp`` metadata, a random value
+(LastModified alone has whole seconds: two uploads within one second would leave it unchanged).
 """
 import base64
 import os
 import re
 import tempfile
 import threading
+import uuid
 
 from .base import Store, is_sha256, shard
 
 _KEY_TAIL = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
+_STAMP = "stamp"  # user metadata (x-amz-meta-stamp)
 
 
 class S3Store(Store):
@@ -67,28 +72,43 @@ class S3Store(Store):
         from botocore.exceptions import ClientError
 
         key = self.key(sha256)
-        if self._head(key) is not None:
-            return False
+        stamp = uuid.uuid4().hex
         checksum = base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
         conditional = {"IfNoneMatch": "*"}
-        for _attempt in range(3):
+        for _attempt in range(4):
+            if self._head(key) is not None:
+                if self._touch(key, mime, stamp):
+                    return False, stamp
+                continue  # removed in between (an orphan clean-up): store it again
             with open(tmp_path, "rb") as body:
                 try:
                     self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentLength=size,
-                                           ContentType=mime, ChecksumSHA256=checksum, **conditional)
-                    return True
+                                           ContentType=mime, ChecksumSHA256=checksum, Metadata={_STAMP: stamp},
+                                           **conditional)
+                    return True, stamp
                 except ClientError as exc:
-                    if _status(exc) == 412 or _code(exc) == "PreconditionFailed":
-                        return False  # a concurrent writer stored it first
-                    if _code(exc) == "ConditionalRequestConflict" or _status(exc) == 409:
-                        if self._head(key) is not None:
-                            return False
-                        continue
+                    if (_status(exc) in (409, 412)
+                            or _code(exc) in ("PreconditionFailed", "ConditionalRequestConflict")):
+                        continue  # a concurrent writer got there first: reuse (and refresh) its object
                     if conditional and _code(exc) == "NotImplemented":
                         conditional = {}  # a store without conditional writes: same bytes, same key
                         continue
                     raise
         raise RuntimeError(f"could not store {key} after concurrent conflicts")
+
+    def _touch(self, key, mime, stamp) -> bool:
+        """Copy the object onto itself with a new stamp (new LastModified too); False if it is gone."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": key},
+                                    MetadataDirective="REPLACE", ContentType=mime, Metadata={_STAMP: stamp},
+                                    ChecksumAlgorithm="SHA256")
+        except ClientError as exc:
+            if _status(exc) == 404 or _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def open(self, sha256):
         from botocore.exceptions import ClientError
@@ -115,6 +135,14 @@ class S3Store(Store):
         except KeyError:
             return None
         return None if head is None else head["LastModified"].timestamp()
+
+    def stamp(self, sha256):
+        try:
+            head = self._head(self.key(sha256))
+        except KeyError:
+            return None
+        # "" for an object stored before stamps existed: the creator's stamp is never ""
+        return None if head is None else (head.get("Metadata") or {}).get(_STAMP, "")
 
     def delete(self, sha256):
         try:

@@ -1,5 +1,6 @@
 """Evidence writes: a stored file becomes an evidence record on the case, with an audit event."""
 import logging
+import time
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -61,19 +62,54 @@ def referenced_hashes(shas=None):
     return {sha for row in db.session.execute(query) for sha in row if sha is not None}
 
 
-def discard_unreferenced(store, shas):
-    """Remove files an upload added to the store when its row was not written, unless another row
-    refers to the same content. If the database cannot tell, the files stay for
-    `flask evidence verify --clean`."""
-    if not shas:
+def referenced_now(shas=None):
+    """referenced_hashes() in a read transaction of its own, ended at once: it sees every row committed
+    up to now (on SQLite a read transaction keeps seeing the database as it was when it began), and no
+    transaction stays open while the caller works on the store."""
+    db.session.rollback()
+    try:
+        return referenced_hashes(shas)
+    finally:
+        db.session.rollback()
+
+
+# No file a committed row refers to is ever removed (DOMAIN.md). An upload of content already stored
+# refreshes the file's modified time and stamp (evidence_store: _commit) BEFORE it writes its row, so the
+# two removals below check the rows first and the file's age or stamp last, immediately before deleting.
+# The window left, in both: an upload of the same bytes that reuses the file between that last check and
+# the delete (a system call on file://, one request on s3://) and then commits its row; that row points to
+# a missing file. Closing it would need a lock shared by the store and the database. For --clean also an
+# upload whose row is committed more than --min-age-minutes after it stored (or reused) its file: keep the
+# minimum age far above an upload's duration (60 minutes by default; 0 is safe only with uploads stopped).
+
+def discard_unreferenced(store, stored):
+    """Remove the files (Stored results) an upload created when its row was not written — only when no
+    row refers to one AND its stamp is still the one this upload left: a concurrent upload of the same
+    bytes refreshes it, and its row may not be committed yet. A file kept stays for
+    `flask evidence verify --clean`, which removes it once it is older than --min-age-minutes and still
+    unreferenced; so does everything when the database cannot tell."""
+    stored = [s for s in stored if s.created and s.stamp is not None]
+    if not stored:
         return
     try:
-        db.session.rollback()
-        keep = referenced_hashes(shas)
-        db.session.rollback()
+        keep = referenced_now([s.sha256 for s in stored])
     except SQLAlchemyError:
-        log.warning("could not check evidence files %s; left for `flask evidence verify --clean`", shas)
+        log.warning("could not check evidence files %s; left for `flask evidence verify --clean`",
+                    [s.sha256 for s in stored])
         return
-    for sha in shas:
-        if sha not in keep:
-            store.delete(sha)
+    for s in stored:
+        if s.sha256 not in keep and store.stamp(s.sha256) == s.stamp:
+            store.delete(s.sha256)
+        else:
+            log.info("evidence file %s is used again; left for `flask evidence verify --clean`", s.sha256)
+
+
+def remove_orphan(store, sha, min_age):
+    """For `flask evidence verify --clean`: remove the file ``sha`` if, checked now, no row refers to it
+    and it was last stored or reused more than ``min_age`` seconds ago. True when it was removed."""
+    if referenced_now([sha]):
+        return False
+    modified = store.modified_at(sha)
+    if modified is None or time.time() - modified <= min_age:
+        return False
+    return store.delete(sha)

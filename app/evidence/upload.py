@@ -131,7 +131,8 @@ def receive_evidence(request, case, actor):
     The actor is checked before the body is read, and the file is committed to the store
     only once every field is valid, so a rejected upload leaves no file and no row; when the
     row cannot be written after all (the case closed meanwhile), the files this upload added
-    to the store are removed again."""
+    to the store are removed again, unless another upload has stored the same content since
+    (services.discard_unreferenced; they are then left for `flask evidence verify --clean`)."""
     from flask import current_app
 
     from .services import add_evidence, check_evidence_fields, discard_unreferenced, ensure_can_add_evidence
@@ -147,14 +148,14 @@ def receive_evidence(request, case, actor):
             stored = upload.writer.commit()
         finally:
             upload.close()
-    added = [stored.sha256] if stored.created else []
+    added = [stored] if stored.created else []
     try:
         thumb = None
         if stored.mime.startswith("image/"):
             with store_errors():
                 thumb = store.make_thumbnail(stored.sha256)
             if thumb.created:
-                added.append(thumb.sha256)
+                added.append(thumb)
         return add_evidence(case.id, actor=actor, kind=kind, description=description, stored=stored,
                             filename=upload.filename, thumb_sha256=thumb and thumb.sha256)
     except BaseException:

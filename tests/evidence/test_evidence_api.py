@@ -304,3 +304,137 @@ def test_flask_evidence_verify_reports_and_cleans_orphans_and_stale_temp_files(a
     again = runner.invoke(args=["evidence", "verify"])
     assert again.exit_code == 0 and "0 bad, 0 orphaned, 0 stale" in again.output
     store.delete(young_orphan)
+
+
+def in_thread(fn):
+    """Run `fn` on its own thread (its own app context and database session, like another process) and
+    return its result."""
+    result = []
+    t = threading.Thread(target=lambda: result.append(fn()))
+    t.start()
+    t.join()
+    assert result, "the thread failed"
+    return result[0]
+
+
+@pytest.mark.parametrize("phase", ["rehash", "listing"])
+@pytest.mark.parametrize("meanwhile", ["upload", "row", "reuse"])
+def test_verify_clean_keeps_an_old_file_that_gets_used_while_it_runs(app, client, case_setup, runner,
+                                                                     monkeypatch, meanwhile, phase):
+    """F1: `--clean` reads the referenced hashes, re-hashes every file (slow), lists the old unreferenced
+    files, then removes them. A file that was an old orphan when it started but got used during the re-hash
+    or after the listing must stay: an upload of the same bytes (its row, and the file's fresh modified
+    time), a row alone, or the store reusing it alone (fresh modified time, no row yet)."""
+    from app.auth.models import User
+    from app.evidence.services import add_evidence
+    from app.evidence.storage import get_store
+
+    import evidence_store
+
+    case_id, buyer, _, b, _ = case_setup
+    buyer_id = buyer.id
+    variant = ["upload", "row", "reuse"].index(meanwhile) + 3 * ["rehash", "listing"].index(phase)
+    # content no other test uploads: the store outlives each test
+    assert upload(client, b, case_id, png_bytes(size=(13, 29), color=(5, 55, 155 + variant))).status_code == 201
+    data = png_bytes(size=(31, 37), color=(6, 66, 166 + variant))
+    store = get_store()
+    planted = store.put_bytes(data).sha256  # an upload whose row was never written
+    hours_ago = time.time() - 2 * 3600
+    os.utime(store.path(planted), (hours_ago, hours_ago))
+    used = []
+
+    def use_it():
+        if meanwhile == "upload":
+            response = app.test_client().post(
+                f"/api/v1/cases/{case_id}/evidence", headers=b, content_type="multipart/form-data",
+                data={"file": (io.BytesIO(data), "again.png"), "kind": "photo", "description": "同一张"})
+            assert response.status_code == 201, response.get_json()
+            return response.get_json()["id"]
+        if meanwhile == "row":
+            with app.app_context():
+                stored = evidence_store.Stored(sha256=planted, size=len(data), mime="image/png", created=False)
+                return add_evidence(case_id, actor=db.session.get(User, buyer_id), kind="photo", description="",
+                                    stored=stored).id
+        assert store.put_bytes(data).created is False
+        return None
+
+    real_verify, real_iter_all = store.verify, store.iter_all
+
+    def verify_while_used(sha):
+        if not used:
+            used.append(in_thread(use_it))
+        return real_verify(sha)
+
+    def iter_all_then_used():  # once every file's age was read: the orphans are listed
+        yield from real_iter_all()
+        used.append(in_thread(use_it))
+
+    if phase == "rehash":
+        monkeypatch.setattr(store, "verify", verify_while_used)
+    else:
+        monkeypatch.setattr(store, "iter_all", iter_all_then_used)
+    cleaned = runner.invoke(args=["evidence", "verify", "--clean"])
+    monkeypatch.undo()
+    assert len(used) == 1, "the hook never ran"
+    assert cleaned.exit_code == 0, cleaned.output
+    assert planted not in cleaned.output
+    assert store.exists(planted) and store.verify(planted)
+    if used[0] is not None:
+        assert client.get(f"/api/v1/evidence/{used[0]}/content", headers=b).status_code == 200
+    store.delete(planted)  # leave the shared store as it was
+
+
+def test_a_failed_upload_keeps_its_new_file_when_another_upload_reused_it(app, client, case_setup, monkeypatch):
+    """F1b: upload A stores new bytes; upload B of the same bytes to another case reuses A's file; A's row
+    then fails (its case closed meanwhile). A's clean-up runs before B's row is committed: it must see that
+    B touched the file and leave it (for `verify --clean`), so B's row never points to a missing file."""
+    from app.auth.models import User
+    from app.evidence import services
+    from app.evidence.storage import get_store
+
+    case_id, _, _, b, s = case_setup
+    order2, buyer2, _ = make_order(state="delivered")
+    b2 = token_for(client, buyer2)
+    case2 = client.post(f"/api/v1/orders/{order2.id}/cases", headers=b2, json={
+        "kind": "refund_only", "reason": "damaged", "amount_fen": 5_000}).get_json()["id"]
+    buyer2_id = buyer2.id
+    data = png_bytes(size=(41, 43), color=(8, 88, 188))  # content no other test uploads
+    store = get_store()
+    real_add = services.add_evidence
+    reused = []
+
+    def add_evidence_after_b_reuses(*args, **kwargs):
+        # A's file is stored; now B's upload of the same bytes reuses it, and the buyer withdraws case 1
+        reused.append(store.put_bytes(data))
+        assert in_thread(lambda: app.test_client().post(f"/api/v1/cases/{case_id}/actions/withdraw",
+                                                        headers=b, json={}).status_code) == 200
+        return real_add(*args, **kwargs)
+
+    monkeypatch.setattr(services, "add_evidence", add_evidence_after_b_reuses)
+    assert_error(upload(client, s, case_id, data), 409, "action_not_available")
+    monkeypatch.undo()
+    assert reused and reused[0].created is False
+    assert store.exists(reused[0].sha256)  # B's row is about to point to it
+
+    def b_row():
+        with app.app_context():
+            return services.add_evidence(case2, actor=db.session.get(User, buyer2_id), kind="photo",
+                                         description="", stored=reused[0]).id
+    evidence_id = in_thread(b_row)
+    assert client.get(f"/api/v1/evidence/{evidence_id}/content", headers=b2).status_code == 200
+
+
+def test_failed_upload_clean_up_removes_only_files_nobody_touched_since(app, ctx):
+    """discard_unreferenced: a file this upload created is removed while untouched and unreferenced; once
+    another upload stored the same bytes (a fresh modified time / stamp) it stays."""
+    from app.evidence.services import discard_unreferenced
+    from app.evidence.storage import get_store
+
+    store = get_store()
+    untouched = store.put_bytes(b"an upload whose row failed\n")
+    reused = store.put_bytes(b"an upload whose row failed, reused meanwhile\n")
+    assert store.put_bytes(b"an upload whose row failed, reused meanwhile\n").created is False
+    discard_unreferenced(store, [untouched, reused])
+    assert not store.exists(untouched.sha256)
+    assert store.exists(reused.sha256)
+    store.delete(reused.sha256)

@@ -1,6 +1,8 @@
 """The ``store`` fixture runs every test against both backends: a FileStore in tmp_path and an
 S3Store against a real S3-compatible HTTP server (moto's server mode, started once per session)."""
+import datetime
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -63,6 +65,11 @@ class FileBackend:
         path.chmod(0o644)
         path.write_bytes(data)
 
+    def backdate(self, sha, seconds):
+        """Make the object look stored ``seconds`` ago."""
+        then = time.time() - seconds
+        os.utime(self.store.path(sha), (then, then))
+
 
 class S3Backend:
     name = "s3"
@@ -85,6 +92,15 @@ class S3Backend:
 
     def tamper(self, sha, data):
         self.store.client.put_object(Bucket=BUCKET, Key=self.store.key(sha), Body=data)
+
+    def backdate(self, sha, seconds):
+        """Make the object look stored ``seconds`` ago: S3 has no call for that, so this changes moto's
+        own record of the object (the server runs in this process)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+
+        obj = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets[BUCKET].keys[self.store.key(sha)]
+        obj.last_modified -= datetime.timedelta(seconds=seconds)
 
 
 @pytest.fixture(params=["file", "s3"])

@@ -427,6 +427,42 @@ def test_modified_at_is_when_the_object_was_stored(store):
     assert store.modified_at(sha(b"never stored")) is None
 
 
+def test_storing_content_already_there_refreshes_its_modified_time(backend):
+    """An upload that reuses an old object makes it look recent, so a `verify --clean` running
+    meanwhile does not take it for an old orphan before the upload's row is written."""
+    import time
+    store = backend.store
+    data = image_bytes("PNG")
+    digest = store.put_bytes(data).sha256
+    backend.backdate(digest, 7200)
+    assert time.time() - store.modified_at(digest) > 7000
+    before = time.time()
+    again = store.put(io.BytesIO(data), max_size=len(data))
+    assert again.created is False
+    assert store.modified_at(digest) >= int(before)  # S3's LastModified is in whole seconds
+    assert read_all(store, digest) == data and store.verify(digest)
+    assert store.stat(digest) == len(data) and list(store.iter_all()) == [digest]
+    assert backend.leftovers() == []
+
+
+def test_stamp_changes_every_time_the_content_is_stored(backend):
+    """Stored.stamp is the object as this upload left it; any later upload of the same content changes
+    the store's stamp at once (even within the same second on S3)."""
+    store = backend.store
+    first = store.put_bytes(b"stamped note\n")
+    assert first.created is True and first.stamp is not None
+    assert store.stamp(first.sha256) == first.stamp
+    second = store.put_bytes(b"stamped note\n")
+    assert second.created is False
+    assert store.stamp(first.sha256) == second.stamp != first.stamp
+    third = store.put_bytes(b"stamped note\n")
+    assert store.stamp(first.sha256) == third.stamp not in (first.stamp, second.stamp)
+    assert store.stamp(sha(b"never stored")) is None and store.stamp("not-a-hash") is None
+    if backend.name == "s3":  # the refresh keeps the object's type
+        head = store.client.head_object(Bucket=store.bucket, Key=store.key(first.sha256))
+        assert head["ContentType"] == "text/plain"
+
+
 def test_stale_temp_files_of_killed_uploads_are_listed_and_removed(backend):
     import time
     store = backend.store
