@@ -118,7 +118,8 @@ LABELS = {
         "buyer": _l("Waiting for the buyer"), "seller": _l("Waiting for the seller"),
         "mediator": _l("Waiting for the mediator"), "system": _l("Being carried out by the system"),
     },
-    "confirmation": {"accepted": _l("Confirmed"), "pending": _l("Awaiting confirmation"), "rejected": _l("Rejected")},
+    "confirmation": {"accepted": _l("Confirmed"), "pending": _l("Awaiting confirmation"), "rejected": _l("Rejected"),
+                     "not_needed": _l("No longer needed: the mediator rules")},
     "shipment_status": {"in_transit": _l("In transit"), "signed": _l("Signed for")},
     "direction": {"forward": _l("To buyer"), "return": _l("Return"), "replacement": _l("Replacement")},
     "action": {

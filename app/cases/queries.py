@@ -217,7 +217,8 @@ def progress_for(case, tasks, now):
                 .order_by(CaseEvent.seq.desc()).limit(1)).scalar()
         for party in ("buyer", "seller"):
             at_ = getattr(case, f"{party}_accepted_at")
-            status = "accepted" if at_ else "rejected" if party == rejected_by else "pending"
+            status = ("accepted" if at_ else "rejected" if party == rejected_by
+                      else "not_needed" if rejected_by else "pending")
             confirmations.append((party, status, at_))
     seconds = int((due - now).total_seconds()) if due is not None else None
     return Progress(steps, waiting, due, seconds, text, confirmations)

@@ -63,7 +63,7 @@ def test_the_buyer_reads_the_sellers_refusal_and_the_mediator_reads_both_sides(a
         assert words in mediator_text, words
     # in resolution each party's confirmation is shown, and the seller reads the buyer's reason too
     seller_text = visible_text(page(as_user(app, w.seller), cid))
-    assert "只退25元太少" in seller_text and "已拒绝" in seller_text and "待确认" in seller_text
+    assert "只退25元太少" in seller_text and "已拒绝" in seller_text and "无需再确认：由小二裁定" in seller_text and "待确认" not in seller_text
 
 
 def test_the_api_events_carry_the_words_and_the_evidence(app, client, ctx):
