@@ -77,6 +77,19 @@ def open_cases_for(order_ids):
         Case.order_id.in_(order_ids), Case.phase != "closed")).all())
 
 
+REFUND_KINDS = ("refund_only", "return_refund", "compensation")
+
+
+def case_badges(order_ids):
+    """{order_id: "refunding" (退款中) | "after_sales" (售后中)} for orders with an open case, one query:
+    a request for money back is 退款中; an exchange or a complaint is 售后中."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(select(Case.order_id, Case.kind).where(
+        Case.order_id.in_(order_ids), Case.phase != "closed"))
+    return {oid: "refunding" if kind in REFUND_KINDS else "after_sales" for oid, kind in rows}
+
+
 def cases_of_order(order_id):
     return db.session.execute(select(Case).where(Case.order_id == order_id).order_by(Case.id)).scalars().all()
 

@@ -4,24 +4,26 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
-from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
 from ..auth.policy import contributor_role, role_required
+from ..catalog.queries import get_listing
 from ..chat.queries import order_messages
 from ..chat.services import post_case_message, post_order_message
-from ..errors import BadRequest
+from ..errors import BadRequest, Conflict, Invalid
 from ..extensions import csrf
 from ..evidence.download import send_evidence
 from ..evidence.queries import evidence_for, get_evidence
-from ..evidence.upload import receive_evidence
+from ..evidence.upload import receive_evidence, stored_photos
 from ..labels import label
 from ..orders.queries import get_order, money_for
 from ..rules import get_rules
-from .forms import EvidenceForm, MessageForm, OpenCaseForm, action_form, form_values, to_fen
+from ..timeutil import utcnow
+from ..web import place_problems
+from .forms import ComplaintForm, EvidenceForm, MessageForm, action_form, form_values, request_form, to_fen
 from .models import PHASES
 from .queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
-from .services import open_case, perform_action
+from .services import file_complaint, open_case, perform_action, request_options
 
 bp = Blueprint("cases", __name__)
 
@@ -106,30 +108,68 @@ def evidence_content(evidence_id):
     return send_evidence(get_evidence(current_user, evidence_id), thumbnail=request.args.get("thumbnail") == "1")
 
 
-def open_case_form(order):
-    form = OpenCaseForm(prefix="case")
-    reasons = get_rules()["reasons"]
-    form.kind.choices = [SelectChoice(k, label("kind", k)) for k in reasons]
-    form.reason.choices = [SelectChoice(r, label("reason", r)) for r in dict.fromkeys(
-        r for kind_reasons in reasons.values() for r in kind_reasons)]
-    if form.amount_fen.data is None:
-        form.amount_fen.data = money_for([order.id])[order.id]["refundable_fen"] / 100
-    return form
+REQUEST_FIELDS = {"kind": "kind", "reason": "reason", "amount_fen": "amount", "item_ids": "items",
+                  "description": "description", "photos": "photos", "file": "photos"}
 
 
 @bp.route("/orders/<int:order_id>/cases", methods=["POST"])
 @role_required("buyer")
 def create(order_id):
+    """The after-sales request with its photos, in one submission; problems are shown beside their
+    fields on the order page (422) with what the buyer typed."""
+    from ..orders.routes import order_page
     order = get_order(current_user, order_id)
-    form = open_case_form(order)
+    form = request_form(order, request_options(order, get_rules(), utcnow()))
     if not form.validate_on_submit():
-        flash(_("Please check the form: %(errors)s", errors=_form_errors(form)), "error")
-        return redirect(url_for("orders.detail", order_id=order.id))
-    case = open_case(order.id, actor=current_user, kind=form.kind.data, reason=form.reason.data,
-                     amount_fen=to_fen(form.amount_fen.data),
-                     description=form.description.data or "")
+        form.general_errors = []
+        return order_page(order, case_form=form, status=422)
+    amount = to_fen(form.amount.data) if form.amount.data is not None else None
+    try:
+        with stored_photos(request.files.getlist(form.photos.name)) as photos:
+            case = open_case(order.id, actor=current_user, kind=form.kind.data, reason=form.reason.data,
+                             amount_fen=amount, description=form.description.data or "",
+                             item_ids=form.items.data or None, photos=photos)
+    except (Invalid, Conflict) as err:  # Conflict: the order has an open case by now
+        place_problems(form, err.details, REQUEST_FIELDS)
+        return order_page(order, case_form=form, status=err.status)
     flash(_("After-sales request %(number)s filed.", number=case.number), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+COMPLAINT_FIELDS = {"type": "type", "description": "description"}
+
+
+def _complaint_page(*, order=None, listing=None):
+    """我要投诉 — GET shows the form, POST files the complaint (one service call) or shows its problems."""
+    form = ComplaintForm(prefix="complaint")
+    if form.is_submitted():
+        form.general_errors = []
+        if form.validate():
+            try:
+                case = file_complaint(actor=current_user, order_id=order.id if order else None,
+                                      listing_id=listing.id if listing else None, type=form.type.data,
+                                      description=form.description.data or "")
+            except (Invalid, Conflict) as err:
+                place_problems(form, err.details, COMPLAINT_FIELDS)
+            else:
+                flash(_("Complaint %(number)s filed; the seller has been asked to respond.", number=case.number),
+                      "success")
+                return redirect(url_for("cases.detail", case_id=case.id))
+        return render_template("cases/complaint.html", form=form, order=order, listing=listing,
+                               rules=get_rules()), 422
+    return render_template("cases/complaint.html", form=form, order=order, listing=listing, rules=get_rules())
+
+
+@bp.route("/orders/<int:order_id>/complaint", methods=["GET", "POST"])
+@role_required("buyer")
+def complain_order(order_id):
+    return _complaint_page(order=get_order(current_user, order_id))
+
+
+@bp.route("/listings/<int:listing_id>/complaint", methods=["GET", "POST"])
+@role_required("buyer")
+def complain_listing(listing_id):
+    return _complaint_page(listing=get_listing(listing_id))
 
 
 @bp.route("/orders/<int:order_id>/messages", methods=["POST"])

@@ -142,6 +142,7 @@ class RequestOptions:
     no_reason_ends_at: datetime | None
     item_ids: list                 # the items picked ([]: the whole order)
     items_problem: Problem | None = None
+    shipped: bool = False
 
 
 def request_options(order, rules, now, *, item_ids=None):
@@ -177,7 +178,7 @@ def request_options(order, rules, now, *, item_ids=None):
     return RequestOptions(kinds=kinds, closed=closed, refundable_fen=refundable, max_fen=top,
                           late_owed_fen=late_owed, window_ends_at=window_ends,
                           no_reason_ends_at=no_reason_ends if closed is None else None, item_ids=chosen,
-                          items_problem=items_problem)
+                          items_problem=items_problem, shipped=order.status != "paid")
 
 
 def _check_order_accepts_request(options, kind, reason, amount_fen, *, late=False):
@@ -189,8 +190,11 @@ def _check_order_accepts_request(options, kind, reason, amount_fen, *, late=Fals
     if options.items_problem is not None:
         raise Invalid("The items must be this order's", {"item_ids": options.items_problem})
     if kind not in options.kinds:
+        if options.shipped:
+            raise Invalid("This kind of request is not possible for this order now",
+                          {"kind": Problem("not allowed for this order now", "kind_not_allowed")})
         raise Invalid("An order not yet shipped can only be refunded",
-                      {"kind": Problem("refund_only before shipping", "kind_not_allowed")})
+                      {"kind": Problem("refund_only before shipping", "refund_only_before_shipping")})
     if reason not in options.kinds[kind]:
         if late:
             problem = Problem("the order shipped on time or was compensated already", "late_not_owed")
@@ -203,8 +207,9 @@ def _check_order_accepts_request(options, kind, reason, amount_fen, *, late=Fals
         raise Invalid(message, {"reason": problem})
     top = options.max_fen
     if kind != "exchange" and not late and not 0 < amount_fen <= top:
+        code = "max_fen" if amount_fen > top > 0 else "range_fen"  # too much: the page says "at most ¥…"
         raise Invalid("The amount must be positive and at most what is refundable",
-                      {"amount_fen": Problem(f"between 1 and {top}", "range_fen", low=1, high=top)})
+                      {"amount_fen": Problem(f"between 1 and {top}", code, low=1, high=top)})
     if kind == "exchange" and amount_fen > top:
         raise Invalid("The amount is more than was paid",
                       {"amount_fen": Problem(f"at most {top}", "max_fen", high=top)})
