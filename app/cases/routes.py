@@ -1,5 +1,8 @@
 """Case pages: lists, the case page (summary, actions, thread, evidence, order chat), and the
 forms that post to the same services as the API."""
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,6 +25,7 @@ from ..timeutil import utcnow
 from ..web import place_problems
 from .forms import ComplaintForm, EvidenceForm, MessageForm, action_form, form_values, request_form, to_fen
 from .models import PHASES
+from .queries import mediator_queue, seller_inbox
 from .queries import actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, messages_for
 from .services import file_complaint, open_case, perform_action, request_options
 
@@ -41,6 +45,47 @@ def index():
     cases, total = cases_for(current_user, phase=phase, page=page, per_page=20)
     return render_template("cases/list.html", cases=cases, total=total, page=page, per_page=20, phase=phase,
                            phases=PHASES)
+
+
+@bp.route("/shop/inbox")
+@role_required("seller")
+def inbox():
+    """待处理: what this shop must answer, soonest deadline first; due within 24 h highlighted."""
+    now = utcnow()
+    return render_template("cases/inbox.html", cases=seller_inbox(current_user), now=now,
+                           soon=now + timedelta(hours=24))
+
+
+QUEUE_FLAGS = ("unassigned", "mine", "overdue")
+
+
+def _yuan_arg(name):
+    """An amount filter in yuan (?min=50) as fen, or None when absent or not a number."""
+    try:
+        value = Decimal(request.args.get(name, ""))
+    except InvalidOperation:
+        return None
+    return int(value.scaleb(2)) if value.is_finite() and 0 <= value < 10**10 else None
+
+
+@bp.route("/queue")
+@role_required("mediator", "admin")
+def queue():
+    """The mediator's queue: by deadline, with filters and a count for each."""
+    from workflows.rules import COMPLAINT_TYPES
+    from .queries import QUEUE_PHASES
+    now = utcnow()
+    phase = request.args.get("phase") if request.args.get("phase") in QUEUE_PHASES else None
+    type_ = request.args.get("type") if request.args.get("type") in COMPLAINT_TYPES else None
+    flags = [f for f in QUEUE_FLAGS if request.args.get(f) == "1"]
+    min_fen, max_fen = _yuan_arg("min"), _yuan_arg("max")
+    page = max(request.args.get("page", 1, type=int), 1)
+    cases, total, counts = mediator_queue(current_user, now=now, phase=phase, type=type_, min_fen=min_fen,
+                                          max_fen=max_fen, flags=flags, page=page, per_page=20)
+    return render_template("cases/queue.html", cases=cases, total=total, counts=counts, page=page, per_page=20,
+                           phase=phase, type=type_, flags=flags, phases=QUEUE_PHASES, types=COMPLAINT_TYPES,
+                           queue_flags=QUEUE_FLAGS, now=now, soon=now + timedelta(hours=24),
+                           min_yuan=request.args.get("min", ""), max_yuan=request.args.get("max", ""))
 
 
 @bp.route("/cases/<int:case_id>")

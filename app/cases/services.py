@@ -49,6 +49,7 @@ def open_case(order_id, *, actor, kind, reason, amount_fen, description="", item
     late = kind == "compensation" and reason == "late_shipment"  # the system computes the amount
     clean, errors = validate(("description",) if late else ("amount_fen", "description"),
                              {"amount_fen": amount_fen, "description": description})
+    _coded(errors)
     if kind not in AFTER_SALES_KINDS:
         errors["kind"] = Problem(f"must be one of: {', '.join(AFTER_SALES_KINDS)}", "choice")
     elif reason not in rules["reasons"][kind]:
@@ -77,6 +78,19 @@ def open_case(order_id, *, actor, kind, reason, amount_fen, description="", item
     return case
 
 
+def _coded(errors):
+    """validate()'s problems with a code a page can word (a no-op for those that are Problems already)."""
+    import re
+    for name, text in errors.items():
+        if isinstance(text, Problem):
+            continue
+        longest = re.fullmatch(r"at most (\d+) characters", text)
+        errors[name] = (Problem(text, "required") if text == "required" else
+                        Problem(text, "max_length", max=int(longest.group(1))) if longest else
+                        Problem(text, "choice") if text.startswith("must be one of") else Problem(text, "invalid"))
+    return errors
+
+
 def _record_photo(case, actor, photo, now):
     """A photo sent with the request: the buyer's evidence on the new case, with its audit event."""
     evidence = Evidence(case_id=case.id, uploader_id=actor.id, uploader_role="buyer", kind="photo",
@@ -93,6 +107,7 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
     """A complaint (投诉) that starts without negotiation (API.md POST /complaints)."""
     now, rules = now or utcnow(), get_rules()
     clean, errors = validate(("type", "description"), {"type": type, "description": description})
+    _coded(errors)
     for name, value in (("order_id", order_id), ("listing_id", listing_id)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID):
             errors[name] = Problem("must be an id or null", "choice")
@@ -273,7 +288,9 @@ def apply_action(case, trigger, *, actor, role, data, now, rules):
     if not candidates:
         raise ActionNotAvailable(f"'{trigger}' is not available to you now",
                                  {"available_actions": _names(case, role, rules)})
-    spec = candidates[0]
+    _prepare(case)
+    # the fields are those of the transition that applies (agree to a return names a return address)
+    spec = next((c for c in candidates if c.passes(case, {"_role": role}, rules)), candidates[0])
     clean, errors = validate(spec.fields, data)
     errors.update({name: f"unknown field for '{trigger}'" for name in data if name not in spec.fields})
     if errors:
