@@ -41,17 +41,50 @@ PROBLEM_TEXTS = {
     "listing_not_of_shop": _l("Only this shop's listings can be taken down."),
     "dismiss_only": _l("This complaint has no order to refund or exchange: dismiss it, with penalties if the shop "
                        "broke the rules."),
+    "choice": _l("Please choose one of the options."),
+    "max_length": _l("At most %(max)s characters."),
+    "order_not_open": _l("This order does not accept after-sales requests."),
+    "window_ended": _l("The after-sales period of this order has ended."),
+    "kind_not_allowed": _l("Not possible for this order now; please choose one of the options offered."),
+    "refund_only_before_shipping": _l("The order has not shipped yet: only a refund is possible."),
+    "late_not_owed": _l("Late-shipment compensation applies only once, when the order shipped after its promised time."),
+    "no_reason_not_eligible": _l("7-day no-reason returns apply only when every item promises them, within 7 days of receipt."),
+    "reason_not_allowed": _l("This reason does not fit this request."),
+    "item_not_in_order": _l("Please choose items of this order."),
+    "open_case_exists": _l("This order already has an open after-sales case."),
+    "case_limit": _l("This order has reached the limit of after-sales cases."),
+    "too_many_photos": _l("At most %(max)s photos."),
+    "photo_too_large": _l("A photo is too large: at most %(max)s MB each."),
+    "photo_type": _l("Only photos (JPEG, PNG, WebP or GIF) can be attached here."),
+    "photo_unreadable": _l("A photo could not be read; please choose another file."),
+    "order_or_listing": _l("Please choose an order or a listing."),
+    "listing_other_shop": _l("The listing is not from this order's shop."),
+    "return_address_other_shop": _l("Please choose one of your shop's return addresses."),
 }
 MONEY_VALUES = ("low", "high", "amount")
 
 
 def problem_text(problem):
     """A field's problem as a page shows it: in the user's language, money in yuan, no internal names."""
-    template = PROBLEM_TEXTS.get(getattr(problem, "code", None))
+    template = PROBLEM_TEXTS.get(getattr(problem, "code", None) or (problem if problem == "required" else None))
     if template is None:
         return str(_l("Please check this field."))
-    values = {k: money(v) if k in MONEY_VALUES else v for k, v in problem.values.items()}
+    values = {k: money(v) if k in MONEY_VALUES else v for k, v in getattr(problem, "values", {}).items()}
     return str(template) % values
+
+
+def place_problems(form, details, fields):
+    """Put a service's field problems (Invalid.details) beside the form's fields, in the user's language;
+    `fields` maps the service's names to the form's. The others become `form.general_errors`."""
+    general = []
+    for name, problem in details.items():
+        target = fields.get(name)
+        if target is not None:
+            form[target].errors = [*form[target].errors, problem_text(problem)]
+        else:
+            general.append(problem_text(problem))
+    form.general_errors = general
+    return form
 
 
 def register_template_helpers(app):

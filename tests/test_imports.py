@@ -5,7 +5,6 @@ Every module under app/ is parsed with `ast`; `import a.b` and `from .x import y
 ones resolved against the module's package) become edges to app modules — to `pkg.y` when
 `y` is a submodule, else to `pkg`. A cycle fails the test with its modules named."""
 import ast
-from pathlib import Path
 
 from .conftest import ROOT
 

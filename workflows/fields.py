@@ -23,6 +23,7 @@ FIELDS = {
     "findings": (str, True, None, 5000),
     "rule": (str, True, None, 200),
     "penalties": (list, False, None, 5),
+    "return_address_id": (int, False, None, None),  # one of the shop's return addresses; default when left out
 }
 PENALTY_KINDS = ("takedown", "points", "restrict", "blacklist")
 # the number each penalty kind takes: (name, lowest, highest); a blacklist takes none

@@ -2,7 +2,8 @@
 
 | state                  | who acts | moves                                                          |
 |------------------------|----------|----------------------------------------------------------------|
-| requested              | seller   | agree → agreed (refund_only/compensation) or awaiting_return (return/exchange) · counter_offer → countered · refuse → refused |
+| requested              | seller   | agree → agreed (refund_only/compensation) or awaiting_return (return/exchange, with a return address) · counter_offer → countered · refuse → refused |
+|                        | buyer    | modify → requested (while the seller has not answered; same limited count; the seller's time restarts) |
 | countered              | buyer    | accept_offer → agreed · modify → requested · escalate → complaint |
 | refused                | buyer    | modify → requested (limited count) · escalate → complaint      |
 | awaiting_return        | buyer    | ship_return → return_in_transit                                |
@@ -63,11 +64,12 @@ SPEC = PhaseSpec(
     ),
     transitions=(
         t("agree", "requested", "agreed", ("seller", "system"), guards=(refund_kind,)),
-        t("agree", "requested", "awaiting_return", ("seller", "system"), guards=(goods_back_kind,)),
+        t("agree", "requested", "awaiting_return", ("seller", "system"), fields=("return_address_id",),
+          guards=(goods_back_kind,)),
         t("counter_offer", "requested", "countered", "seller", fields=("amount_fen", "note")),
         t("refuse", "requested", "refused", "seller", fields=("reason",)),
         t("accept_offer", "countered", "agreed", "buyer"),
-        t("modify", ("countered", "refused"), "requested", "buyer", fields=("amount_fen", "reason"),
+        t("modify", ("requested", "countered", "refused"), "requested", "buyer", fields=("amount_fen", "reason"),
           guards=(may_modify,)),
         t("escalate", ("countered", "refused"), "escalated", "buyer", fields=("type", "description")),
         t("ship_return", "awaiting_return", "return_in_transit", "buyer", fields=("carrier", "tracking_no")),

@@ -19,7 +19,7 @@ def load_user(user_id):
 
 
 def home_for(user):
-    return {"seller": url_for("orders.shop_orders"), "mediator": url_for("cases.index")}.get(
+    return {"seller": url_for("cases.inbox"), "mediator": url_for("cases.queue")}.get(
         user.role, url_for("orders.my_orders"))
 
 

@@ -6,11 +6,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from flask_wtf.file import MultipleFileField
 from wtforms import (BooleanField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, SelectChoice,
-                     SelectField, StringField, TextAreaField)
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflows.fields import FIELDS, MAX_FEN, PENALTY_KINDS, PENALTY_NUMBERS, REMEDIES_WITH_AMOUNT
+from workflows.rules import COMPLAINT_TYPES
 
 from ..evidence.models import EVIDENCE_KINDS
 from ..labels import label
@@ -20,7 +23,7 @@ FIELD_LABELS = {
     "amount_fen": _l("Amount (¥)"), "note": _l("Note"), "reason": _l("Reason"), "type": _l("Complaint type"),
     "description": _l("Description"), "carrier": _l("Carrier"), "tracking_no": _l("Tracking number"),
     "statement": _l("Statement"), "party": _l("From whom"), "remedy": _l("Remedy"), "findings": _l("Findings"),
-    "rule": _l("Rule applied"), "penalties": _l("Penalties"),
+    "rule": _l("Rule applied"), "penalties": _l("Penalties"), "return_address_id": _l("Return address"),
 }
 CHOICE_GROUPS = {"type": "complaint_type", "carrier": "carrier", "party": "party", "remedy": "remedy"}
 
@@ -41,9 +44,33 @@ def to_fen(amount_yuan):
     return int(amount_yuan.scaleb(2))
 
 
+def _int_or_none(value):
+    return int(value) if value not in (None, "") else None
+
+
+def _shop_return_addresses(form, field):
+    """The acting seller's return addresses (default first), for agreeing to a return or exchange."""
+    from flask_login import current_user
+
+    from ..catalog.queries import return_addresses
+    rows = return_addresses(getattr(current_user, "shop_id", None))
+    return [SelectChoice(a.id, f"{a.contact} {a.phone} · {a.address}") for a in rows] or [
+        SelectChoice("", _("No return address yet: add one under Return addresses"))]
+
+
+def _return_address_field():
+    return SelectField(FIELD_LABELS["return_address_id"], coerce=_int_or_none, validate_choice=False,
+                       choices=_shop_return_addresses, validators=[Optional()])
+
+
+CONTROLS = {"return_address_id": _return_address_field}  # fields whose control is not the type's default
+
+
 def _field(name):
     """The control of one action field: a special control where a field needs one, else one by its type.
     A field in FIELDS without a label here fails the generated page test (tests/web/test_case_page_states.py)."""
+    if name in CONTROLS:
+        return CONTROLS[name]()
     kind, required, choices, max_len = FIELDS[name]
     need = [DataRequired(message=_l("Please fill this in."))] if required else [Optional()]
     if name == "penalties":
@@ -159,11 +186,35 @@ def add_problems(form, details, problem_text):
 
 
 class OpenCaseForm(FlaskForm):
-    kind = SelectField(_l("What do you want?"), validators=[DataRequired()])
-    reason = SelectField(_l("Reason"), validators=[DataRequired()])
-    amount_fen = DecimalField(_l("Amount (¥)"), places=2,
-                              validators=[InputRequired(), yuan, NumberRange(min=Decimal("0"))])
+    """The after-sales request (售后申请) on the order page; its choices come from the rules for this
+    order now (`request_form`), and the service checks them again."""
+    kind = SelectField(_l("What do you want?"), validate_choice=False)
+    reason = SelectField(_l("Reason"), validate_choice=False)
+    amount = DecimalField(_l("Amount (¥)"), places=2, validators=[Optional(), yuan, NumberRange(min=Decimal("0"))])
+    items = SelectMultipleField(_l("Which items?"), coerce=int, validate_choice=False,
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    photos = MultipleFileField(_l("Photos"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+def request_form(order, options, **kwargs):
+    """The request form offering only what `options` (cases.services.request_options) allows."""
+    form = OpenCaseForm(prefix="case", **kwargs)
+    form.kind.choices = [SelectChoice(k, label("kind", k)) for k in options.kinds]
+    # reasons grouped by kind, so the page (and a small script) shows which reasons go with which kind
+    form.reason.choices = {str(label("kind", k)): [SelectChoice(r, label("reason", r)) for r in reasons]
+                           for k, reasons in options.kinds.items()}
+    form.items.choices = [SelectChoice(i.id, f"{i.title} ×{i.quantity}") for i in order.items]
+    if form.amount.data is None and not form.is_submitted():
+        form.amount.data = Decimal(options.max_fen).scaleb(-2)
+    return form
+
+
+class ComplaintForm(FlaskForm):
+    """我要投诉: a complaint about an order or a listing."""
+    type = SelectField(_l("Complaint type"), validate_choice=False,
+                       choices=[SelectChoice(c, label("complaint_type", c)) for c in COMPLAINT_TYPES])
+    description = TextAreaField(_l("What happened?"), validators=[Optional(), Length(max=5000)])
 
 
 class MessageForm(FlaskForm):

@@ -14,6 +14,9 @@ class Case(db.Model):
     reason = db.Column(db.String(32))                 # after-sales reason code
     complaint_type = db.Column(db.String(32))         # set once the case is a complaint
     description = db.Column(db.Text, nullable=False, default="")
+    item_ids = db.Column(db.JSON, nullable=False, default=list, server_default="[]")  # order items it is about
+    # where the buyer sends the goods back: a copy of the shop's address chosen when agreeing to a return
+    return_address = db.Column(db.JSON)               # {id, contact, phone, address}
     phase = db.Column(db.String(16), nullable=False)
     state = db.Column(db.String(32), nullable=False)
     amount_fen = db.Column(db.BigInteger, nullable=False, default=0)   # requested

@@ -35,6 +35,63 @@ def cases_for(user, *, phase=None, state=None, page=1, per_page=20):
     return rows, total
 
 
+def seller_inbox(user, *, limit=200):
+    """待处理: the shop's open cases waiting for the seller, soonest deadline first — with order, buyer
+    and items loaded (three queries, whatever the count)."""
+    from ..orders.models import Order
+    rows = db.session.execute(
+        select(Case).where(Case.shop_id == user.shop_id, Case.phase != "closed", Case.waiting_for == "seller")
+        .options(joinedload(Case.buyer), joinedload(Case.order).selectinload(Order.items))
+        .order_by(Case.due_at, Case.id).limit(limit)).unique().scalars().all()
+    return rows
+
+
+# the mediator queue's filters: name → WHERE clause (given the user and now); counted in one query
+def _queue_filters(user, now):
+    return {
+        "unassigned": Case.mediator_id.is_(None), "mine": Case.mediator_id == user.id,
+        "overdue": Case.due_at < now,
+    }
+
+
+QUEUE_PHASES = ("mediation", "resolution", "execution", "closed")
+
+
+def mediator_queue(user, *, now, phase=None, type=None, min_fen=None, max_fen=None, flags=(), page=1, per_page=20):
+    """The mediator's queue sorted by deadline, filtered; plus counts per filter over the visible open cases.
+
+    Returns (cases, total, counts) where counts = {"phase": {..}, "type": {..}, "unassigned": n, "mine": n,
+    "overdue": n, "all": n}. Three queries for the rows and their orders, one for all the counts."""
+    from ..orders.models import Order
+    visible = visible_cases_clause(user, Case)
+    open_ = Case.phase != "closed"
+    where = [visible, Case.phase == phase if phase else open_]
+    if type:
+        where.append(Case.complaint_type == type)
+    if min_fen is not None:
+        where.append(Case.amount_fen >= min_fen)
+    if max_fen is not None:
+        where.append(Case.amount_fen <= max_fen)
+    filters = _queue_filters(user, now)
+    where += [filters[f] for f in flags if f in filters]
+    total = db.session.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
+    rows = db.session.execute(
+        select(Case).where(*where).options(joinedload(Case.buyer), joinedload(Case.shop), joinedload(Case.mediator),
+                                           joinedload(Case.order).selectinload(Order.items))
+        .order_by(Case.due_at.is_(None), Case.due_at, Case.id)
+        .limit(per_page).offset((page - 1) * per_page)).unique().scalars().all()
+    from workflows.rules import COMPLAINT_TYPES
+    columns = [func.count().filter(open_).label("all")]
+    columns += [func.count().filter(Case.phase == p).label(f"phase_{p}") for p in QUEUE_PHASES]
+    columns += [func.count().filter(open_, Case.complaint_type == t).label(f"type_{t}") for t in COMPLAINT_TYPES]
+    columns += [func.count().filter(open_, clause).label(name) for name, clause in filters.items()]
+    counts_row = db.session.execute(select(*columns).select_from(Case).where(visible)).one()._mapping
+    counts = {"all": counts_row["all"], "phase": {p: counts_row[f"phase_{p}"] for p in QUEUE_PHASES},
+              "type": {t: counts_row[f"type_{t}"] for t in COMPLAINT_TYPES},
+              **{name: counts_row[name] for name in filters}}
+    return rows, total, counts
+
+
 def actions_for(case, user):
     """[(name, fields)] the user may fire on the case now."""
     role = case_role(user, case)
@@ -77,6 +134,19 @@ def open_cases_for(order_ids):
         return {}
     return dict(db.session.execute(select(Case.order_id, Case.id).where(
         Case.order_id.in_(order_ids), Case.phase != "closed")).all())
+
+
+REFUND_KINDS = ("refund_only", "return_refund", "compensation")
+
+
+def case_badges(order_ids):
+    """{order_id: "refunding" (退款中) | "after_sales" (售后中)} for orders with an open case, one query:
+    a request for money back is 退款中; an exchange or a complaint is 售后中."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(select(Case.order_id, Case.kind).where(
+        Case.order_id.in_(order_ids), Case.phase != "closed"))
+    return {oid: "refunding" if kind in REFUND_KINDS else "after_sales" for oid, kind in rows}
 
 
 def cases_of_order(order_id):

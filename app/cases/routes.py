@@ -1,33 +1,36 @@
 """Case pages: lists, the case page (summary, actions, thread, evidence, order chat), and the
 forms that post to the same services as the API."""
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
-from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
 from ..auth.policy import can_see_ledger, case_role, contributor_role, role_required
+from ..catalog.queries import get_listing
 from ..chat.queries import order_messages
 from ..chat.services import post_case_message, post_order_message
-from ..errors import BadRequest, Invalid
+from ..errors import BadRequest, Conflict, Invalid
 from ..extensions import csrf
 from ..evidence.download import send_evidence
 from ..evidence.queries import evidence_for, get_evidence
-from ..evidence.upload import receive_evidence
+from ..evidence.upload import receive_evidence, stored_photos
 from ..labels import label, system_did
 from ..orders.queries import get_order, money_for
 from ..rules import get_rules
 from ..timeutil import isoformat, utcnow
-from ..web import problem_text
+from ..web import place_problems, problem_text
 from workflows.fields import REMEDIES_WITH_AMOUNT
 
-from .forms import (FIELD_LABELS, CHOICE_GROUPS, EvidenceForm, MessageForm, OpenCaseForm, action_form, add_problems,
-                    form_values, to_fen)
+from .forms import (FIELD_LABELS, CHOICE_GROUPS, ComplaintForm, EvidenceForm, MessageForm, action_form, add_problems,
+                    form_values, request_form, to_fen)
 from .models import PHASES
 from .queries import (actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, history_for,
-                      messages_for, progress_for, shop_listings)
-from .services import open_case, perform_action
+                      mediator_queue, messages_for, progress_for, seller_inbox, shop_listings)
+from .services import file_complaint, open_case, perform_action, request_options
 
 bp = Blueprint("cases", __name__)
 
@@ -110,6 +113,47 @@ def _render_case(case, failed=None, status=200):
                            money=money_for([case.order_id])[case.order_id] if case.order_id else None), status
 
 
+@bp.route("/shop/inbox")
+@role_required("seller")
+def inbox():
+    """待处理: what this shop must answer, soonest deadline first; due within 24 h highlighted."""
+    now = utcnow()
+    return render_template("cases/inbox.html", cases=seller_inbox(current_user), now=now,
+                           soon=now + timedelta(hours=24))
+
+
+QUEUE_FLAGS = ("unassigned", "mine", "overdue")
+
+
+def _yuan_arg(name):
+    """An amount filter in yuan (?min=50) as fen, or None when absent or not a number."""
+    try:
+        value = Decimal(request.args.get(name, ""))
+    except InvalidOperation:
+        return None
+    return int(value.scaleb(2)) if value.is_finite() and 0 <= value < 10**10 else None
+
+
+@bp.route("/queue")
+@role_required("mediator", "admin")
+def queue():
+    """The mediator's queue: by deadline, with filters and a count for each."""
+    from workflows.rules import COMPLAINT_TYPES
+    from .queries import QUEUE_PHASES
+    now = utcnow()
+    phase = request.args.get("phase") if request.args.get("phase") in QUEUE_PHASES else None
+    type_ = request.args.get("type") if request.args.get("type") in COMPLAINT_TYPES else None
+    flags = [f for f in QUEUE_FLAGS if request.args.get(f) == "1"]
+    min_fen, max_fen = _yuan_arg("min"), _yuan_arg("max")
+    page = max(request.args.get("page", 1, type=int), 1)
+    cases, total, counts = mediator_queue(current_user, now=now, phase=phase, type=type_, min_fen=min_fen,
+                                          max_fen=max_fen, flags=flags, page=page, per_page=20)
+    return render_template("cases/queue.html", cases=cases, total=total, counts=counts, page=page, per_page=20,
+                           phase=phase, type=type_, flags=flags, phases=QUEUE_PHASES, types=COMPLAINT_TYPES,
+                           queue_flags=QUEUE_FLAGS, now=now, soon=now + timedelta(hours=24),
+                           min_yuan=request.args.get("min", ""), max_yuan=request.args.get("max", ""))
+
+
 @bp.route("/cases/<int:case_id>")
 @login_required
 def detail(case_id):
@@ -176,30 +220,68 @@ def evidence_content(evidence_id):
     return send_evidence(get_evidence(current_user, evidence_id), thumbnail=request.args.get("thumbnail") == "1")
 
 
-def open_case_form(order):
-    form = OpenCaseForm(prefix="case")
-    reasons = get_rules()["reasons"]
-    form.kind.choices = [SelectChoice(k, label("kind", k)) for k in reasons]
-    form.reason.choices = [SelectChoice(r, label("reason", r)) for r in dict.fromkeys(
-        r for kind_reasons in reasons.values() for r in kind_reasons)]
-    if form.amount_fen.data is None:
-        form.amount_fen.data = money_for([order.id])[order.id]["refundable_fen"] / 100
-    return form
+REQUEST_FIELDS = {"kind": "kind", "reason": "reason", "amount_fen": "amount", "item_ids": "items",
+                  "description": "description", "photos": "photos", "file": "photos"}
 
 
 @bp.route("/orders/<int:order_id>/cases", methods=["POST"])
 @role_required("buyer")
 def create(order_id):
+    """The after-sales request with its photos, in one submission; problems are shown beside their
+    fields on the order page (422) with what the buyer typed."""
+    from ..orders.routes import order_page
     order = get_order(current_user, order_id)
-    form = open_case_form(order)
+    form = request_form(order, request_options(order, get_rules(), utcnow()))
     if not form.validate_on_submit():
-        flash(_("Please check the form: %(errors)s", errors=_form_errors(form)), "error")
-        return redirect(url_for("orders.detail", order_id=order.id))
-    case = open_case(order.id, actor=current_user, kind=form.kind.data, reason=form.reason.data,
-                     amount_fen=to_fen(form.amount_fen.data),
-                     description=form.description.data or "")
+        form.general_errors = []
+        return order_page(order, case_form=form, status=422)
+    amount = to_fen(form.amount.data) if form.amount.data is not None else None
+    try:
+        with stored_photos(request.files.getlist(form.photos.name)) as photos:
+            case = open_case(order.id, actor=current_user, kind=form.kind.data, reason=form.reason.data,
+                             amount_fen=amount, description=form.description.data or "",
+                             item_ids=form.items.data or None, photos=photos)
+    except (Invalid, Conflict) as err:  # Conflict: the order has an open case by now
+        place_problems(form, err.details, REQUEST_FIELDS)
+        return order_page(order, case_form=form, status=err.status)
     flash(_("After-sales request %(number)s filed.", number=case.number), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+COMPLAINT_FIELDS = {"type": "type", "description": "description"}
+
+
+def _complaint_page(*, order=None, listing=None):
+    """我要投诉 — GET shows the form, POST files the complaint (one service call) or shows its problems."""
+    form = ComplaintForm(prefix="complaint")
+    if form.is_submitted():
+        form.general_errors = []
+        if form.validate():
+            try:
+                case = file_complaint(actor=current_user, order_id=order.id if order else None,
+                                      listing_id=listing.id if listing else None, type=form.type.data,
+                                      description=form.description.data or "")
+            except (Invalid, Conflict) as err:
+                place_problems(form, err.details, COMPLAINT_FIELDS)
+            else:
+                flash(_("Complaint %(number)s filed; the seller has been asked to respond.", number=case.number),
+                      "success")
+                return redirect(url_for("cases.detail", case_id=case.id))
+        return render_template("cases/complaint.html", form=form, order=order, listing=listing,
+                               rules=get_rules()), 422
+    return render_template("cases/complaint.html", form=form, order=order, listing=listing, rules=get_rules())
+
+
+@bp.route("/orders/<int:order_id>/complaint", methods=["GET", "POST"])
+@role_required("buyer")
+def complain_order(order_id):
+    return _complaint_page(order=get_order(current_user, order_id))
+
+
+@bp.route("/listings/<int:listing_id>/complaint", methods=["GET", "POST"])
+@role_required("buyer")
+def complain_listing(listing_id):
+    return _complaint_page(listing=get_listing(listing_id))
 
 
 @bp.route("/orders/<int:order_id>/messages", methods=["POST"])

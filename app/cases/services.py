@@ -2,7 +2,8 @@
 sweeper: lock the case, check the actor may fire the trigger now, run the transition,
 apply its effects, link to the next phase, set the next deadline, write the audit event
 and the system message — all in one transaction."""
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,10 +17,11 @@ from workflows.problems import Problem
 
 from ..ids import MAX_ID
 from ..auth.models import User
-from ..catalog.models import Product
+from ..catalog.models import Product, ReturnAddress
 from ..auth.policy import case_role, order_role
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound, Stale
+from ..evidence.models import Evidence
 from ..execution.models import ExecutionTask
 from ..execution.services import BUYER_FACING, create_tasks, fire_task, late_shipment_owed, open_task, tasks_of
 from ..execution.signals import task_moved
@@ -38,41 +40,79 @@ OPEN_ORDER_STATES = ("paid", "shipped", "delivered", "completed")
 
 # ---------------------------------------------------------------- opening a case
 
-def open_case(order_id, *, actor, kind, reason, amount_fen, description="", now=None):
-    """An after-sales request (售后申请) by the order's buyer; the case starts in negotiation."""
+def open_case(order_id, *, actor, kind, reason, amount_fen, description="", item_ids=None, photos=(), now=None):
+    """An after-sales request (售后申请) by the order's buyer; the case starts in negotiation.
+
+    `item_ids` are the order items the request is about (all when None); `photos` are files already in
+    the evidence store (`StoredPhoto`), recorded as the buyer's evidence in the same transaction."""
     now, rules = now or utcnow(), get_rules()
     late = kind == "compensation" and reason == "late_shipment"  # the system computes the amount
     clean, errors = validate(("description",) if late else ("amount_fen", "description"),
                              {"amount_fen": amount_fen, "description": description})
+    _coded(errors)
     if kind not in AFTER_SALES_KINDS:
-        errors["kind"] = f"must be one of: {', '.join(AFTER_SALES_KINDS)}"
+        errors["kind"] = Problem(f"must be one of: {', '.join(AFTER_SALES_KINDS)}", "choice")
     elif reason not in rules["reasons"][kind]:
-        errors["reason"] = f"must be one of: {', '.join(rules['reasons'][kind])}"
+        errors["reason"] = Problem(f"must be one of: {', '.join(rules['reasons'][kind])}", "choice")
+    if item_ids is not None and (not isinstance(item_ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in item_ids)):
+        errors["item_ids"] = Problem("must be a list of order item ids", "choice")
     if errors:
         raise Invalid("Invalid after-sales request", errors)
     with transaction():
         order = lock(Order, order_id) if isinstance(order_id, int) else None
         if order is None or order_role(actor, order) != "buyer":
             raise NotFound("Order not found")
+        options = request_options(order, rules, now, item_ids=item_ids)
         if late:
-            clean["amount_fen"] = late_shipment_owed(order, now, rules)
-        _check_order_accepts_request(order, kind, reason, clean["amount_fen"], rules, now, late=late)
+            clean["amount_fen"] = options.late_owed_fen
+        _check_order_accepts_request(options, kind, reason, clean["amount_fen"], late=late)
+        _check_case_limits(order, rules)
         case = _new_case(order=order, buyer_id=order.buyer_id, shop_id=order.shop_id, kind=kind, reason=reason,
                          phase="negotiation", state="requested", amount_fen=clean["amount_fen"],
-                         description=clean.get("description", ""), now=now, rules=rules)
-        _start(case, actor, "open", {"kind": kind, "reason": reason, "amount_fen": clean["amount_fen"]}, now)
+                         description=clean.get("description", ""), item_ids=options.item_ids, now=now, rules=rules)
+        payload = {"kind": kind, "reason": reason, "amount_fen": clean["amount_fen"]}
+        _start(case, actor, "open", payload | ({"item_ids": options.item_ids} if options.item_ids else {}), now)
+        for photo in photos:
+            _record_photo(case, actor, photo, now)
     return case
+
+
+def _coded(errors):
+    """validate()'s problems with a code a page can word (a no-op for those that are Problems already)."""
+    import re
+    for name, text in errors.items():
+        if isinstance(text, Problem):
+            continue
+        longest = re.fullmatch(r"at most (\d+) characters", text)
+        errors[name] = (Problem(text, "required") if text == "required" else
+                        Problem(text, "max_length", max=int(longest.group(1))) if longest else
+                        Problem(text, "choice") if text.startswith("must be one of") else Problem(text, "invalid"))
+    return errors
+
+
+def _record_photo(case, actor, photo, now):
+    """A photo sent with the request: the buyer's evidence on the new case, with its audit event."""
+    evidence = Evidence(case_id=case.id, uploader_id=actor.id, uploader_role="buyer", kind="photo",
+                        description="", sha256=photo.sha256, size=photo.size, mime=photo.mime,
+                        filename=photo.filename, thumb_sha256=photo.thumb_sha256, created_at=now)
+    db.session.add(evidence)
+    db.session.flush()
+    append_event(case, actor=actor, role="buyer", trigger="upload_evidence", before=(case.phase, case.state),
+                 payload={"evidence_id": evidence.id, "kind": "photo", "sha256": photo.sha256,
+                          "size": photo.size, "mime": photo.mime}, now=now)
 
 
 def file_complaint(*, actor, order_id=None, listing_id=None, type=None, description="", now=None):
     """A complaint (投诉) that starts without negotiation (API.md POST /complaints)."""
     now, rules = now or utcnow(), get_rules()
     clean, errors = validate(("type", "description"), {"type": type, "description": description})
+    _coded(errors)
     for name, value in (("order_id", order_id), ("listing_id", listing_id)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID):
-            errors[name] = "must be an id or null"
+            errors[name] = Problem("must be an id or null", "choice")
     if order_id is None and listing_id is None:
-        errors["order_id"] = "an order or a listing is required"
+        errors["order_id"] = Problem("an order or a listing is required", "order_or_listing")
     if errors:
         raise Invalid("Invalid complaint", errors)
     with transaction():
@@ -83,7 +123,8 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
         if listing_id is not None and listing is None:
             raise NotFound("Listing not found")
         if order is not None and listing is not None and listing.shop_id != order.shop_id:
-            raise Invalid("The listing is not from this order's shop", {"listing_id": "other shop"})
+            raise Invalid("The listing is not from this order's shop",
+                          {"listing_id": Problem("other shop", "listing_other_shop")})
         if actor is None or actor.role != "buyer":
             raise NotFound("Order not found")
         if order is not None:
@@ -103,37 +144,101 @@ def after_sales_open(order, rules, now):
     return order.status != "completed" or now - order.completed_at <= timedelta(hours=rules["after_sales_window_hours"])
 
 
-def _check_order_accepts_request(order, kind, reason, amount_fen, rules, now, *, late=False):
+@dataclass(frozen=True)
+class RequestOptions:
+    """What an after-sales request on this order may be now: the one rule the service enforces and the
+    request form offers (`kinds`: {kind: reasons allowed}; empty when no request is possible, `closed` says why)."""
+    kinds: dict
+    closed: Problem | None
+    refundable_fen: int
+    max_fen: int
+    late_owed_fen: int
+    window_ends_at: datetime | None
+    no_reason_ends_at: datetime | None
+    item_ids: list                 # the items picked ([]: the whole order)
+    items_problem: Problem | None = None
+    shipped: bool = False
+
+
+def request_options(order, rules, now, *, item_ids=None):
+    """The kinds and reasons an after-sales request on `order` may have now, and its amounts' bounds."""
+    money = money_for([order.id])[order.id]
+    refundable, late_owed = money["refundable_fen"], 0
+    window_ends = (order.completed_at + timedelta(hours=rules["after_sales_window_hours"])
+                   if order.completed_at else None)
+    received = order.delivered_at or order.shipped_at
+    no_reason_ends = received + timedelta(hours=rules["no_reason_return_hours"]) if received else None
+    items = {item.id: item for item in order.items}
+    chosen = list(dict.fromkeys(item_ids or ()))  # none picked: the whole order
+    items_problem = None
+    if any(i not in items for i in chosen):
+        items_problem, chosen = Problem("not an item of this order", "item_not_in_order"), []
+    top = min(refundable, sum(items[i].subtotal_fen for i in chosen)) if chosen else refundable
+    closed = None
     if order.status not in OPEN_ORDER_STATES:
-        raise Invalid("After-sales requests need a paid order", {"order_id": f"order is {order.status}"})
-    if not after_sales_open(order, rules, now):
-        raise Invalid("The after-sales window of this order has ended", {"order_id": "window ended"})
-    if order.status == "paid" and kind != "refund_only":
-        raise Invalid("An order not yet shipped can only be refunded", {"kind": "refund_only before shipping"})
-    if late and not amount_fen:
-        raise Invalid("Late-shipment compensation applies only to an order shipped after its promised time, once",
-                      {"reason": "the order shipped on time or was compensated already"})
-    if reason == "no_reason_7d":
-        received = order.delivered_at or order.shipped_at
+        closed = Problem(f"order is {order.status}", "order_not_open")
+    elif not after_sales_open(order, rules, now):
+        closed = Problem("window ended", "window_ended")
+    kinds = {}
+    if closed is None:
+        late_owed = late_shipment_owed(order, now, rules)
         promised = all("no_reason_7d" in item.service_promises for item in order.items)
-        if not promised or received is None or now - received > timedelta(hours=rules["no_reason_return_hours"]):
-            raise Invalid("7-day no-reason return does not apply to this order", {"reason": "not eligible"})
-    refundable = money_for([order.id])[order.id]["refundable_fen"]
-    if kind != "exchange" and not late and not 0 < amount_fen <= refundable:
+        no_reason = promised and no_reason_ends is not None and now <= no_reason_ends
+        for kind in (("refund_only",) if order.status == "paid" else AFTER_SALES_KINDS):
+            reasons = tuple(r for r in rules["reasons"][kind]
+                            if not (r == "no_reason_7d" and not no_reason)
+                            and not (kind == "compensation" and r == "late_shipment" and not late_owed))
+            if reasons:
+                kinds[kind] = reasons
+    return RequestOptions(kinds=kinds, closed=closed, refundable_fen=refundable, max_fen=top,
+                          late_owed_fen=late_owed, window_ends_at=window_ends,
+                          no_reason_ends_at=no_reason_ends if closed is None else None, item_ids=chosen,
+                          items_problem=items_problem, shipped=order.status != "paid")
+
+
+def _check_order_accepts_request(options, kind, reason, amount_fen, *, late=False):
+    """Raise Invalid unless `request_options` allows this request (kind, reason, amount)."""
+    if options.closed is not None:
+        message = ("The after-sales window of this order has ended" if options.closed.code == "window_ended"
+                   else "After-sales requests need a paid order")
+        raise Invalid(message, {"order_id": options.closed})
+    if options.items_problem is not None:
+        raise Invalid("The items must be this order's", {"item_ids": options.items_problem})
+    if kind not in options.kinds:
+        if options.shipped:
+            raise Invalid("This kind of request is not possible for this order now",
+                          {"kind": Problem("not allowed for this order now", "kind_not_allowed")})
+        raise Invalid("An order not yet shipped can only be refunded",
+                      {"kind": Problem("refund_only before shipping", "refund_only_before_shipping")})
+    if reason not in options.kinds[kind]:
+        if late:
+            problem = Problem("the order shipped on time or was compensated already", "late_not_owed")
+            message = "Late-shipment compensation applies only to an order shipped after its promised time, once"
+        elif reason == "no_reason_7d":
+            problem = Problem("not eligible", "no_reason_not_eligible")
+            message = "7-day no-reason return does not apply to this order"
+        else:
+            problem, message = Problem("not allowed for this order", "reason_not_allowed"), "Reason not allowed"
+        raise Invalid(message, {"reason": problem})
+    top = options.max_fen
+    if kind != "exchange" and not late and not 0 < amount_fen <= top:
+        code = "max_fen" if amount_fen > top > 0 else "range_fen"  # too much: the page says "at most ¥…"
         raise Invalid("The amount must be positive and at most what is refundable",
-                      {"amount_fen": f"between 1 and {refundable}"})
-    if kind == "exchange" and amount_fen > refundable:
-        raise Invalid("The amount is more than was paid", {"amount_fen": f"at most {refundable}"})
-    _check_case_limits(order, rules)
+                      {"amount_fen": Problem(f"between 1 and {top}", code, low=1, high=top)})
+    if kind == "exchange" and amount_fen > top:
+        raise Invalid("The amount is more than was paid",
+                      {"amount_fen": Problem(f"at most {top}", "max_fen", high=top)})
 
 
 def _check_case_limits(order, rules):
     counts = db.session.execute(
         select(func.count(), func.count().filter(Case.phase != "closed")).where(Case.order_id == order.id)).one()
     if counts[1] >= rules["max_open_cases_per_order"]:
-        raise Conflict("This order already has an open case", {"order_id": "open case exists"})
+        raise Conflict("This order already has an open case",
+                       {"order_id": Problem("open case exists", "open_case_exists")})
     if counts[0] >= rules["max_cases_per_order"]:
-        raise Invalid("This order has reached the limit of after-sales cases", {"order_id": "limit reached"})
+        raise Invalid("This order has reached the limit of after-sales cases",
+                      {"order_id": Problem("limit reached", "case_limit")})
 
 
 def _new_case(*, order, now, rules, **fields):
@@ -185,7 +290,9 @@ def apply_action(case, trigger, *, actor, role, data, now, rules):
     if not candidates:
         raise ActionNotAvailable(f"'{trigger}' is not available to you now",
                                  {"available_actions": _names(case, role, rules)})
-    spec = candidates[0]
+    _prepare(case)
+    # the fields are those of the transition that applies (agree to a return names a return address)
+    spec = next((c for c in candidates if c.passes(case, {"_role": role}, rules)), candidates[0])
     clean, errors = validate(spec.fields, data)
     errors.update({name: f"unknown field for '{trigger}'" for name in data if name not in spec.fields})
     if errors:
@@ -201,7 +308,7 @@ def apply_action(case, trigger, *, actor, role, data, now, rules):
     payload = {**clean, **(effects.get(trigger, _no_effect)(case, actor, clean, now, rules) or {})}
     running_due = case.due_at
     _set_deadline(case, rules, now)
-    if (case.phase, case.state) == before and trigger not in ("flag_overdue", "check"):
+    if (case.phase, case.state) == before and trigger not in ("flag_overdue", "check", "modify"):
         # a step that stays in its state keeps the running deadline (an extension adds to it)
         extra = rules["evidence_period_hours"] if trigger == "extend_evidence" else 0
         case.due_at = running_due + timedelta(hours=extra)
@@ -333,6 +440,24 @@ def _agreement(case, actor, data, now, rules):
     _set_remedy(case, remedy, amount, None, None, actor, final=False)
 
 
+def _agree(case, actor, data, now, rules):
+    """Agreeing to a return or exchange names where the goods go back: the chosen address of this shop,
+    or the shop's default (the system's timeout agrees with the default)."""
+    if case.state == "awaiting_return":
+        chosen = data.get("return_address_id")
+        if chosen is not None:
+            address = db.session.get(ReturnAddress, chosen)
+            if address is None or address.shop_id != case.shop_id:
+                raise Invalid("The return address must be one of this shop's",
+                              {"return_address_id": Problem("not this shop's address", "return_address_other_shop")})
+        else:
+            address = db.session.execute(select(ReturnAddress).where(ReturnAddress.shop_id == case.shop_id)
+                                         .order_by(ReturnAddress.is_default.desc(), ReturnAddress.id)
+                                         .limit(1)).scalar_one_or_none()
+        case.return_address = address.snapshot() if address is not None else None
+    _agreement(case, actor, data, now, rules)
+
+
 def _fail_replacement(case, actor, data, now, rules):
     case._replacement_failed = True
     _agreement(case, actor, data, now, rules)
@@ -446,7 +571,7 @@ def _release_order(case, now):
 
 
 EFFECTS = {
-    "agree": _agreement, "accept_offer": _agreement, "confirm_replacement": _signed("replacement"),
+    "agree": _agree, "accept_offer": _agreement, "confirm_replacement": _signed("replacement"),
     "confirm_received": _signed("return"), "fail_replacement": _fail_replacement,
     "counter_offer": _counter_offer, "modify": _modify, "escalate": _escalate,
     "ship_return": _ship("return"), "ship_replacement": _ship("replacement"),

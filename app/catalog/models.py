@@ -37,3 +37,19 @@ class Product(db.Model):
     )
 
     shop = db.relationship("Shop", back_populates="products")
+
+
+class ReturnAddress(db.Model):
+    """A shop's return address (退货地址): chosen when the seller agrees to a return or exchange."""
+    __tablename__ = "return_addresses"
+    id = db.Column(db.Integer, primary_key=True)
+    shop_id = db.Column(db.Integer, db.ForeignKey("shops.id"), nullable=False, index=True)
+    contact = db.Column(db.String(64), nullable=False)
+    phone = db.Column(db.String(32), nullable=False)
+    address = db.Column(db.String(255), nullable=False)
+    is_default = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    def snapshot(self):
+        return {"id": self.id, "contact": self.contact, "phone": self.phone, "address": self.address}

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..catalog.models import Product, Shop
+from ..catalog.models import Product, ReturnAddress, Shop
 from ..db_tx import transaction
 from ..extensions import db
 from ..cases.services import open_case, perform_action
@@ -43,6 +43,10 @@ def load_demo(now=None, seed=20261124):
         db.session.flush()
         for i, (shop, (_, deposit, seller_name)) in enumerate(zip(shops, data.SHOPS), start=1):
             _user(f"seller{i}", seller_name, "seller", shop)
+            contact, phone, address = data.RETURN_ADDRESSES[i - 1]
+            db.session.add(ReturnAddress(shop_id=shop.id, contact=contact, phone=phone, address=address,
+                                         is_default=True, created_at=now - timedelta(days=400),
+                                         updated_at=now - timedelta(days=400)))
             transfer(seller_code(shop.id, "funding"), seller_code(shop.id, "deposit"), deposit,
                      f"shop:{shop.id}:deposit:initial", kind="deposit", memo="shop deposit (保证金)")
         buyers = [_user(f"buyer{i}", name, "buyer") for i, name in enumerate(data.BUYERS, start=1)]

@@ -10,6 +10,13 @@ SHOPS = [
     ("山野良品生活馆", 300_000, "良品客服 赵敏"),
 ]
 
+# each shop's return address (退货地址): (contact, phone, address)
+RETURN_ADDRESSES = [
+    ("周强", "0571-88001234", "浙江省杭州市余杭区文一西路 1500 号 云杉数码售后仓"),
+    ("林晓", "021-62005678", "上海市嘉定区曹安公路 2000 号 江南布衣坊退货组"),
+    ("赵敏", "0871-65009876", "云南省昆明市官渡区春城路 88 号 山野良品仓库"),
+]
+
 PRODUCTS = [
     # (shop index, title, category, price fen, ship hours, promises)
     (0, "蓝牙降噪耳机 Pro 2代 黑色", "electronics", 39_900, 48, ["no_reason_7d", "ship_48h", "genuine_guarantee"]),

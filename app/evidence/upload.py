@@ -5,9 +5,14 @@ Werkzeug's stock form parser spools the part to a temporary file first, and its 
 decoder copies every byte several times; this parser looks for the boundary with
 `bytes.find` and hands memoryview slices of each chunk to the writer, so each byte is
 copied once from the socket, hashed once and written once."""
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from werkzeug.http import parse_options_header
 
-from ..errors import Invalid, TooLarge
+from workflows.problems import Problem
+
+from ..errors import Invalid, TooLarge, UnsupportedType
 
 CHUNK = 256 * 1024
 FIELD_LIMIT = 16 * 1024
@@ -158,6 +163,73 @@ def receive_evidence(request, case, actor):
                 added.append(thumb)
         return add_evidence(case.id, actor=actor, kind=kind, description=description, stored=stored,
                             filename=upload.filename, thumb_sha256=thumb and thumb.sha256)
+    except BaseException:
+        discard_unreferenced(store, added)
+        raise
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A photo already in the evidence store, to be recorded on a case inside the case's transaction."""
+    sha256: str
+    size: int
+    mime: str
+    filename: str
+    thumb_sha256: str | None
+
+
+MAX_PHOTOS = 6
+
+
+@contextmanager
+def _photo_problems():
+    """The store's refusals as problems of the form's photos field."""
+    from flask import current_app
+    try:
+        yield
+    except TooLarge as err:
+        mb = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
+        raise Invalid(err.message, {"photos": Problem(err.message, "photo_too_large", max=mb)}) from None
+    except UnsupportedType as err:
+        raise Invalid(err.message, {"photos": Problem(err.message, "photo_type")}) from None
+    except Invalid as err:
+        raise Invalid(err.message, {"photos": Problem(err.message, "photo_unreadable")}) from None
+
+
+@contextmanager
+def stored_photos(files):
+    """Put the photos of a form (werkzeug FileStorage) into the evidence store — type checked by content
+    (images only), size-limited — and yield them as StoredPhoto. When the block fails (the case was
+    not written), the files this call added to the store are removed again: no case, no files."""
+    from flask import current_app
+
+    from evidence_store.mime import IMAGE_MIMES
+
+    from .services import discard_unreferenced
+    from .storage import get_store, store_errors
+
+    files = [f for f in files if f and f.filename]
+    if len(files) > MAX_PHOTOS:
+        raise Invalid(f"At most {MAX_PHOTOS} photos", {"photos": Problem(f"at most {MAX_PHOTOS} photos",
+                                                                           "too_many_photos", max=MAX_PHOTOS)})
+    store, added, photos = get_store(), [], []
+    try:
+        for upload in files:
+            with _photo_problems(), store_errors():
+                writer = store.writer(current_app.config["EVIDENCE_MAX_BYTES"], allowed=tuple(IMAGE_MIMES))
+                try:
+                    while chunk := upload.stream.read(CHUNK):
+                        writer.write(chunk)
+                    stored = writer.commit()
+                finally:
+                    writer.abort()
+                if stored.created:
+                    added.append(stored)
+                thumb = store.make_thumbnail(stored.sha256)
+                if thumb.created:
+                    added.append(thumb)
+            photos.append(StoredPhoto(stored.sha256, stored.size, stored.mime, upload.filename[:255], thumb.sha256))
+        yield photos
     except BaseException:
         discard_unreferenced(store, added)
         raise

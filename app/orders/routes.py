@@ -5,10 +5,9 @@ from flask_wtf import FlaskForm
 
 from ..auth.policy import role_required
 from ..labels import label
-from ..cases.forms import MessageForm
-from ..cases.queries import case_tasks, cases_of_order
-from ..cases.routes import open_case_form
-from ..cases.services import after_sales_open
+from ..cases.forms import MessageForm, request_form
+from ..cases.queries import actions_for, case_badges, case_tasks, cases_of_order
+from ..cases.services import request_options
 from ..rules import get_rules
 from ..timeutil import utcnow
 from ..chat.queries import order_messages
@@ -26,7 +25,7 @@ def _list(template, title):
     page = max(request.args.get("page", 1, type=int), 1)
     orders, total = orders_for(current_user, status=status, page=page, per_page=20)
     return render_template(template, title=title, orders=orders, total=total, page=page, per_page=20,
-                           status=status, statuses=ORDER_STATUSES,
+                           status=status, statuses=ORDER_STATUSES, badges=case_badges([o.id for o in orders]),
                            money=money_for([o.id for o in orders]))
 
 
@@ -45,16 +44,24 @@ def shop_orders():
 @bp.route("/orders/<int:order_id>")
 @role_required("buyer", "seller", "mediator", "admin")
 def detail(order_id):
-    order = get_order(current_user, order_id)
+    return order_page(get_order(current_user, order_id))
+
+
+def order_page(order, *, case_form=None, status=200):
+    """The order page; `case_form` is a request form sent back with its problems (422)."""
     cases = cases_of_order(order.id)
+    open_case = next((c for c in cases if c.phase != "closed"), None)
+    options = request_options(order, get_rules(), utcnow()) if current_user.role == "buyer" else None
+    if options is not None and options.kinds and open_case is None and case_form is None:
+        case_form = request_form(order, options)
     return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
                            entries=ledger_for(order.id), actions=order_actions(order, current_user),
                            ship_form=ShipForm(), form=FlaskForm(), cases=cases,
-                           tasks_by_case=case_tasks([c.id for c in cases]),
-                           open_case=next((c for c in cases if c.phase != "closed"), None),
-                           case_form=open_case_form(order) if current_user.role == "buyer" and after_sales_open(
-                               order, get_rules(), utcnow()) else None,
-                           chat=order_messages(order.id, per_page=500)[0], chat_form=MessageForm(prefix="chat"))
+                           tasks_by_case=case_tasks([c.id for c in cases]), open_case=open_case,
+                           options=options, rules=get_rules(), case_form=case_form if open_case is None else None,
+                           case_actions=dict(actions_for(open_case, current_user)) if open_case else {},
+                           chat=order_messages(order.id, per_page=500)[0],
+                           chat_form=MessageForm(prefix="chat")), status
 
 
 @bp.route("/orders/<int:order_id>/actions/<trigger>", methods=["POST"])

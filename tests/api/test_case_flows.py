@@ -33,7 +33,7 @@ def test_seed_flow_refund_refused_escalated_mediated_partially_refunded(client, 
     case = response.get_json()
     cid = case["id"]
     assert (case["phase"], case["state"], case["waiting_for"]) == ("negotiation", "requested", "seller")
-    assert names(case) == ["withdraw"]
+    assert names(case) == ["modify", "withdraw"]
     assert names(client.get(f"/api/v1/cases/{cid}", headers=s).get_json()) == ["agree", "counter_offer", "refuse"]
 
     case = act(client, s, cid, "refuse", reason="商品与描述一致，有发货前照片")
@@ -101,7 +101,7 @@ def test_action_not_available_is_409_with_the_allowed_actions_and_changes_nothin
         "kind": "return_refund", "reason": "quality", "amount_fen": 5_000}).get_json()["id"]
     error = assert_error(client.post(f"/api/v1/cases/{cid}/actions/agree", headers=b, json={}), 409,
                          "action_not_available")
-    assert error["details"]["available_actions"] == ["withdraw"]
+    assert error["details"]["available_actions"] == ["modify", "withdraw"]
     assert client.get(f"/api/v1/cases/{cid}/audit", headers=b).get_json()["events"] == 1
     other = token_for(client, make_user("buyer"))
     assert_error(client.get(f"/api/v1/cases/{cid}", headers=other), 404, "not_found")

@@ -224,7 +224,7 @@ OUTSIDERS = {"stranger": "buyer", "other_seller": "seller", "mediator": "mediato
 
 # (steps to get there, actor, trigger, data, error, the available_actions named in the 409)
 REJECTIONS = [
-    ([], "buyer", "agree", {}, ActionNotAvailable, ["withdraw"]),
+    ([], "buyer", "agree", {}, ActionNotAvailable, ["modify", "withdraw"]),
     ([], "seller", "accept_offer", {}, ActionNotAvailable, ["agree", "counter_offer", "refuse"]),
     ([], "seller", "withdraw", {}, ActionNotAvailable, ["agree", "counter_offer", "refuse"]),
     ([], "seller", "expire", {}, ActionNotAvailable, ["agree", "counter_offer", "refuse"]),

@@ -3,7 +3,6 @@ ledger rows directly (as a bug or a hand edit would) and expects exit 1 with the
 and its ids; a sound ledger built through the services exits 0 with a summary."""
 import itertools
 
-import pytest
 from sqlalchemy import update
 
 from app.cases.services import open_case, perform_action
@@ -14,8 +13,6 @@ from app.payments.models import JournalEntry, JournalLine
 from app.payments.services import (buyer_funding_code, ensure_account, escrow_code, receivable_code, seller_code,
                                    transfer)
 from app.payments.verify import verify_money
-from app.rules import get_rules
-from workflows.compensation import late_shipment_compensation
 
 from ..factories import make_order
 

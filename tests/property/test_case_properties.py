@@ -73,6 +73,7 @@ FIELD_VALUES = {
     "penalties": st.lists(st.sampled_from([{"kind": "points", "points": 3}, {"kind": "restrict", "days": 7},
                                            {"kind": "blacklist"}, {"kind": "points", "points": 0}, "takedown"]),
                           max_size=2),
+    "return_address_id": st.sampled_from((None, 1, 2, 10**6)),  # a shop's, another shop's or none: the service decides
 }
 PAID_BACK = ("refund", "seller_refund", "advance", "compensation")  # ledger kinds that count as refunded
 TO_BUYER = PAID_BACK + ("late_compensation",)  # capped by the rules: checked by verify_money

@@ -5,13 +5,12 @@ import re
 from flask import g
 
 from app.cases.models import Case
-from app.cases.services import file_complaint, open_case, perform_action
+from app.cases.services import perform_action
 from app.deadlines.services import sweep
 from app.extensions import db
 from app.labels import SYSTEM_DONE, TIMEOUT_NEXT
 from workflows.cases import PHASES
 
-from ..factories import make_order, make_user
 from .test_case_page_states import World, form_of, visible_text
 
 

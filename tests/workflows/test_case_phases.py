@@ -56,6 +56,7 @@ TRANSITIONS = [
     ("negotiation", "requested", "refuse", "seller", {}, "refused"),
     ("negotiation", "countered", "accept_offer", "buyer", {}, "agreed"),
     ("negotiation", "countered", "modify", "buyer", {"modify_count": 0}, "requested"),
+    ("negotiation", "requested", "modify", "buyer", {"modify_count": 0}, "requested"),  # before the seller answers
     ("negotiation", "refused", "modify", "buyer", {"modify_count": 0}, "requested"),
     ("negotiation", "refused", "modify", "buyer", {"modify_count": 2}, "requested"),
     ("negotiation", "countered", "escalate", "buyer", {}, "escalated"),
@@ -186,7 +187,6 @@ REFUSED = [
     ("negotiation", "countered", "agree", "seller", {}),
     ("negotiation", "refused", "counter_offer", "seller", {}),
     ("negotiation", "requested", "accept_offer", "buyer", {}),
-    ("negotiation", "requested", "modify", "buyer", {}),
     ("negotiation", "requested", "escalate", "buyer", {}),
     ("negotiation", "requested", "expire", "system", {}),
     ("negotiation", "return_in_transit", "expire", "system", {"kind": "return_refund"}),
@@ -218,6 +218,7 @@ REFUSED = [
     ("negotiation", "return_in_transit", "confirm_received", "seller", {"kind": "refund_only"}),
     ("negotiation", "refused", "modify", "buyer", {"modify_count": 3}),
     ("negotiation", "countered", "modify", "buyer", {"modify_count": 3}),
+    ("negotiation", "requested", "modify", "buyer", {"modify_count": 3}),
     ("mediation", "evidence_period", "extend_evidence", "mediator", {"evidence_extended": True}),
     ("resolution", "proposed", "accept_proposal", "buyer", {"buyer_accepted_at": ACCEPTED}),
     ("resolution", "proposed", "accept_proposal", "seller", {"seller_accepted_at": ACCEPTED}),
@@ -259,7 +260,10 @@ def test_refusal_names_what_the_role_may_do_instead():
     assert err.value.allowed == ["escalate", "withdraw"]
     assert available_actions(FakeCase("negotiation", "requested"), "seller", RULES) == [
         ("agree", ()), ("counter_offer", ("amount_fen", "note")), ("refuse", ("reason",))]
-    assert available_actions(FakeCase("negotiation", "requested"), "buyer", RULES) == [("withdraw", ())]
+    assert available_actions(FakeCase("negotiation", "requested"), "buyer", RULES) == [
+        ("modify", ("amount_fen", "reason")), ("withdraw", ())]
+    assert available_actions(FakeCase("negotiation", "requested", kind="return_refund"), "seller", RULES)[0] == (
+        "agree", ("return_address_id",))
     assert available_actions(FakeCase("closed", "resolved"), "buyer", RULES) == []
     assert available_actions(FakeCase("negotiation", "requested"), None, RULES) == []
 

@@ -55,7 +55,8 @@ def _expected_version(data):
 def create_case(order_id):
     data = json_body("kind", "reason", "amount_fen", "description")
     case = open_case(order_id, actor=g.api_user, kind=data.get("kind"), reason=data.get("reason"),
-                     amount_fen=data.get("amount_fen"), description=data.get("description") or "")
+                     amount_fen=data.get("amount_fen"), description=data.get("description") or "",
+                     item_ids=data.get("item_ids"))
     return _case_response(get_case(g.api_user, case.id), 201)
 
 

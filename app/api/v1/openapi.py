@@ -243,6 +243,9 @@ def components(rules):
             "id": integer(1), "number": string(), "kind": string(KINDS),
             "reason": string(reason_codes(rules), nullable=True),
             "complaint_type": string(COMPLAINT_TYPES, nullable=True), "description": string(),
+            "item_ids": {"type": "array", "items": integer(1),
+                         "description": "the order items the request is about; empty: the whole order"},
+            "return_address": {"oneOf": [ref("ReturnAddress"), {"type": "null"}]},
             "phase": string(PHASES), "state": string(case_states()),
             "amount_fen": integer(0), "offer_fen": nullable_integer(),
             "order_id": nullable_integer(), "listing_id": nullable_integer(),
@@ -255,6 +258,7 @@ def components(rules):
             "buyer_accepted_at": datetime_(True), "seller_accepted_at": datetime_(True),
             "created_at": datetime_(), "updated_at": datetime_(), "closed_at": datetime_(True),
             "version": integer(1)}),
+        "ReturnAddress": obj({"id": integer(1), "contact": string(), "phone": string(), "address": string()}),
         "Event": obj({
             "id": integer(1), "seq": integer(1), "actor_id": nullable_integer(), "actor_role": string(roles),
             "trigger": string(), "from_phase": string(PHASES, nullable=True),
@@ -302,7 +306,9 @@ def components(rules):
                             "password": {"type": "string", "minLength": 1}}, closed=False),
         "NewCase": obj({
             "kind": string(AFTER_SALES_KINDS), "reason": string(reason_codes(rules)),
-            "amount_fen": field_schema("amount_fen"), "description": field_schema("description")},
+            "amount_fen": field_schema("amount_fen"), "description": field_schema("description"),
+            "item_ids": {"type": "array", "items": an_id(),
+                         "description": "the order items the request is about (default: the whole order)"}},
             required=("kind", "reason", "amount_fen"), closed=False),
         "NewComplaint": obj({
             "order_id": nullable_id(), "listing_id": nullable_id(),

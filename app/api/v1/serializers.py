@@ -50,7 +50,8 @@ def execution_json(task, entries):
 def case_json(case, actions, entries, tasks=()):
     return {
         "id": case.id, "number": case.number, "kind": case.kind, "reason": case.reason,
-        "complaint_type": case.complaint_type, "description": case.description,
+        "complaint_type": case.complaint_type, "description": case.description, "item_ids": case.item_ids or [],
+        "return_address": case.return_address,
         "phase": case.phase, "state": case.state, "amount_fen": case.amount_fen, "offer_fen": case.offer_fen,
         "order_id": case.order_id, "listing_id": case.listing_id, "buyer_id": case.buyer_id,
         "shop_id": case.shop_id, "mediator_id": case.mediator_id,
