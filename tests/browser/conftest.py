@@ -160,6 +160,7 @@ def open_as(browser, live_server, artifacts, request):
         context = browser.new_context(viewport=viewport, locale="zh-CN", has_touch=viewport["width"] < 600)
         contexts.append(context)
         visitor = Visitor(context, live_server, getattr(user, "username", "anonymous"), artifacts, prefix)
+        visitor.role = getattr(user, "role", None)
         if user is not None:
             visitor.login(user.username, password)
         if lang:
