@@ -82,10 +82,10 @@ def test_main_pages_fit_and_are_captured(open_as, world, role, size):
         if size == "phone":
             visitor.assert_fits()
         # the navigation is reachable: every header link is visible or one tap away in the menu
-        _assert_navigation_reachable(visitor)
+        _assert_navigation_reachable(visitor, shot=name == "home")
 
 
-def _assert_navigation_reachable(visitor):
+def _assert_navigation_reachable(visitor, shot=False):
     page = visitor.page
     links = page.locator("header a[href='/cases']")
     if not links.filter(visible=True).count():
@@ -93,6 +93,9 @@ def _assert_navigation_reachable(visitor):
         assert menu.count() == 1, "no visible navigation and no menu in the header"
         menu.locator("summary").click()
         assert links.filter(visible=True).count() >= 1, "the menu does not show the navigation"
+        assert page.locator("header form[action$='/logout'] button").filter(visible=True).count() == 1
+        if shot:
+            visitor.shot("menu-open", full_page=False)
         menu.locator("summary").click()
 
 
