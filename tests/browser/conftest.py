@@ -28,13 +28,10 @@ PASSWORD = "secret-pass"  # tests/factories.py
 
 
 @pytest.fixture(scope="session")
-def live_server(app):
-    """The app on 127.0.0.1:<free port> in a background thread (werkzeug, threaded), with CSRF on as in
-    production. Yields the base URL."""
+def _server(app):
+    """The app on 127.0.0.1:<free port> in a background thread (werkzeug, threaded), for the session."""
     from werkzeug.serving import make_server
 
-    saved = app.config["WTF_CSRF_ENABLED"]
-    app.config["WTF_CSRF_ENABLED"] = True
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -43,7 +40,16 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=10)
-        app.config["WTF_CSRF_ENABLED"] = saved
+
+
+@pytest.fixture
+def live_server(_server, app):
+    """The base URL of the running app, with CSRF checked as in production — for this test only: the
+    test client tests that share the session's app post without tokens."""
+    saved = app.config["WTF_CSRF_ENABLED"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield _server
+    app.config["WTF_CSRF_ENABLED"] = saved
 
 
 @pytest.fixture(scope="session")
