@@ -142,12 +142,17 @@ def do(play, who, trigger, step, **fields):
     submit(play, who, form)
 
 
+def photo(n=[0]):  # noqa: B006 - a counter: each upload is a different picture (the store dedups by hash)
+    n[0] += 1
+    return png_bytes((64, 48), color=(200, (40 * n[0]) % 256, 30))
+
+
 def upload_evidence(play, who, description, name="photo.png"):
     visit(play, who, f"/cases/{play.case_id}")
     form = who.page.locator('form[action*="/evidence"]:has(input[type=file])')
     assert form.count(), f"no evidence upload form for {who.name}"
     form.locator("input[type=file]").set_input_files(
-        {"name": name, "mimeType": "image/png", "buffer": png_bytes((64, 48))})
+        {"name": name, "mimeType": "image/png", "buffer": photo()})
     set_field(form, "kind", "photo")
     set_field(form, "description", description)
     submit(play, who, form)
@@ -174,15 +179,17 @@ def step1_buyer_files_refund_with_photo(play):
     set_field(form, "reason", "not_as_described")
     set_field(form, "amount_fen", "459.00")
     set_field(form, "description", TEXTS["request"])
-    photo = form.locator("input[type=file]")
-    if photo.count():
-        photo.first.set_input_files({"name": "colour.png", "mimeType": "image/png", "buffer": png_bytes((64, 48))})
+    picker = form.locator("input[type=file]")
+    if picker.count():
+        picker.first.set_input_files({"name": "colour.png", "mimeType": "image/png", "buffer": photo()})
     submit(play, buyer, form)
     match = re.search(r"/cases/(\d+)", buyer.path)
     assert match, f"filing did not land on the case page: {buyer.path} {buyer.flash_text()}"
     play.case_id = int(match.group(1))
     assert case_row(play.case_id)["state"] == "requested"
-    if not photo.count():
+    if picker.count():
+        assert buyer.page.locator('img[src*="/evidence/"]').count(), "the photo filed with the request is not shown"
+    else:
         play.lack(1, "photo upload on the request form (lists branch); the photo went up on the case page")
         upload_evidence(play, buyer, "自然光下实拍", name="colour.png")
     buyer.shot("1-buyer-requested")
