@@ -48,8 +48,26 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory):
     if request.config.getoption("--db") == "postgres":
-        return os.environ["TEST_DATABASE_URL"]
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        url = os.environ["TEST_DATABASE_URL"]
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return _worker_database(url, worker) if worker else url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"  # one per xdist worker already
+
+
+def _worker_database(url, worker):
+    """With pytest-xdist each worker gets a PostgreSQL database of its own (<name>_<worker>), created
+    empty: the session fixture drops and rebuilds the schema, which workers must not do to each other."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(url)
+    url = url.set(database=f"{url.database}_{worker}")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ def scratch_url(request, tmp_path):
         return
     import os
     url = make_url(os.environ["TEST_DATABASE_URL"])
-    url = url.set(database=f"{url.database}_migrations")
+    url = url.set(database=f"{url.database}_migrations_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
