@@ -58,8 +58,15 @@ def money_for(order_ids):
     return money
 
 
-def ledger_for(order_id):
-    """The journal entries of an order with their lines and account codes."""
+# entries between the platform and the shop (an advance's receivable and its recovery): not the parties' money
+PLATFORM_KINDS = ("receivable", "receivable_settled", "recovery")
+
+
+def ledger_for(order_id, *, full=True):
+    """The journal entries of an order with their lines and account codes; without `full`, only the
+    movements of the buyer's and the shop's own money (no platform-internal entries)."""
     return db.session.execute(
-        select(JournalEntry).where(JournalEntry.order_id == order_id).order_by(JournalEntry.id)
+        select(JournalEntry).where(JournalEntry.order_id == order_id,
+                                   *(() if full else (JournalEntry.kind.not_in(PLATFORM_KINDS),)))
+        .order_by(JournalEntry.id)
         .options(selectinload(JournalEntry.lines).selectinload(JournalLine.account))).scalars().all()

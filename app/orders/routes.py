@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..auth.policy import role_required
+from ..auth.policy import can_see_ledger, role_required
 from ..labels import label
 from ..cases.forms import MessageForm, request_form
 from ..cases.queries import actions_for, case_badges, case_tasks, cases_of_order
@@ -55,7 +55,7 @@ def order_page(order, *, case_form=None, status=200):
     if options is not None and options.kinds and open_case is None and case_form is None:
         case_form = request_form(order, options)
     return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
-                           entries=ledger_for(order.id), actions=order_actions(order, current_user),
+                           entries=ledger_for(order.id, full=can_see_ledger(current_user)), actions=order_actions(order, current_user),
                            ship_form=ShipForm(), form=FlaskForm(), cases=cases,
                            tasks_by_case=case_tasks([c.id for c in cases]), open_case=open_case,
                            options=options, rules=get_rules(), case_form=case_form if open_case is None else None,
