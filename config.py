@@ -23,6 +23,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _env("SQLITE_BUSY_TIMEOUT_MS", 30_000, int)  # how long a write waits for SQLite's lock
     WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_SAMESITE = "Lax"     # a page on another site cannot post with the user's session
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     BABEL_DEFAULT_LOCALE = _env("BABEL_DEFAULT_LOCALE", "zh_CN")
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("zh_CN", "en")

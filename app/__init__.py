@@ -72,12 +72,31 @@ def create_app(config_name=None, **overrides):
         (the API validates its own fields and answers 422)."""
         if request.path.startswith("/api/"):
             return
-        values = list(request.args.values())
-        if request.mimetype == "application/x-www-form-urlencoded":
-            values += list(request.form.values())
+        values = [v for _, v in request.args.items(multi=True)]
+        if request.mimetype == "application/x-www-form-urlencoded" or (
+                request.mimetype == "multipart/form-data" and request.endpoint != "cases.upload"):
+            # (the evidence upload streams its own multipart body and refuses NUL there)
+            values += [v for _, v in request.form.items(multi=True)]
+            values += [f.filename or "" for _, f in request.files.items(multi=True)]
         if any("\x00" in v for v in values):
+            from flask_babel import gettext
+
             from .errors import BadRequest
-            raise BadRequest("Text must not contain NUL characters")
+            raise BadRequest(gettext("Text must not contain NUL characters."))
+
+    @app.after_request
+    def _page_headers(response):
+        """Pages cannot be framed by another site (one-click actions), are not sniffed, do not leak their
+        URLs to other sites, and a signed-in page is not kept in shared caches."""
+        if request.path.startswith("/static/"):
+            return response
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/api/") and session.get("_user_id"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     from .web import register_template_helpers
     register_template_helpers(app)

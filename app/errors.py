@@ -93,6 +93,19 @@ def _lost_a_race(err):
             or "database is locked" in str(err.orig))
 
 
+def _back():
+    """Where a page goes after a refused form: the page it came from, if that is on this site."""
+    from urllib.parse import urlsplit
+
+    referrer = urlsplit(request.referrer or "")
+    same_site = (referrer.netloc == request.host and referrer.scheme in ("http", "https")) or (
+        not referrer.netloc and not referrer.scheme)
+    path = referrer.path.replace("\\", "/")
+    if same_site and path.startswith("/") and not path.startswith("//"):
+        return path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
+
+
 def _wants_json():
     return request.path.startswith("/api/")
 
@@ -108,14 +121,14 @@ def register_error_handlers(app):
         if err.status in (404, 403):
             return render_template("error.html", status=err.status, message=err.message), err.status
         flash(page_message(err), "error")
-        return redirect(request.referrer or "/")
+        return redirect(_back())
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):
         if _wants_json():
             return jsonify(error_body("bad_request", err.description)), 400
         flash(_("The form expired or was sent from elsewhere; please try again."), "error")
-        return redirect(request.referrer or "/")
+        return redirect(_back())
 
     @app.errorhandler(HTTPException)
     def http_error(err):

@@ -2,7 +2,7 @@
 in the user's language."""
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -38,6 +38,7 @@ PROBLEM_TEXTS = {
     "penalty_takedown": _l("Choose the listing to take down."),
     "penalty_points": _l("Points between %(min)s and %(max)s."),
     "penalty_restrict": _l("Restriction between %(min)s and %(max)s days."),
+    "penalty_twice": _l("Each penalty once: one of each kind, and a listing taken down once."),
     "listing_not_of_shop": _l("Only this shop's listings can be taken down."),
     "dismiss_only": _l("This complaint has no order to refund or exchange: dismiss it, with penalties if the shop "
                        "broke the rules."),
@@ -85,6 +86,14 @@ def place_problems(form, details, fields):
             general.append(problem_text(problem))
     form.general_errors = general
     return form
+
+
+MAX_PAGE = 1_000_000  # (page - 1) * per_page stays far inside the databases' integers
+
+
+def page_arg():
+    """The ?page= of a page list: a number from 1 to MAX_PAGE (anything else reads as the nearest)."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
 def register_template_helpers(app):

@@ -207,8 +207,9 @@ def _step(event):
 
 
 def history_for(case, evidence=()):
-    """[Step] oldest first. Each upload of evidence joins the next step its uploader took (a seller uploads,
-    then refuses), else that uploader's last step, else stands alone. `evidence` is what the viewer may see."""
+    """[Step] oldest first. Each upload of evidence joins the step it was sent with (photos filed with the
+    request), else the next step its uploader took (a seller uploads, then refuses), else that uploader's
+    last step, else stands alone. `evidence` is what the viewer may see."""
     events = db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                 .order_by(CaseEvent.seq)).scalars().all()
     by_id = {e.id: e for e in evidence}
@@ -217,7 +218,11 @@ def history_for(case, evidence=()):
     for event in events:
         if event.trigger == "upload_evidence":
             item = by_id.get((event.payload or {}).get("evidence_id"))
-            if item is not None:
+            with_step = next((s for s in reversed(steps) if s.role == event.actor_role
+                              and s.event.created_at == event.created_at), None)
+            if item is not None and with_step is not None:  # sent with that step (photos filed with the request)
+                with_step.evidence.append(item)
+            elif item is not None:
                 pending.setdefault(event.actor_role, []).append(item)
                 uploads.append((event, item))
             continue

@@ -22,7 +22,7 @@ from ..labels import label, system_did
 from ..orders.queries import get_order, money_for
 from ..rules import get_rules
 from ..timeutil import isoformat, utcnow
-from ..web import place_problems, problem_text
+from ..web import page_arg, place_problems, problem_text
 from workflows.fields import REMEDIES_WITH_AMOUNT
 
 from .forms import (FIELD_LABELS, CHOICE_GROUPS, ComplaintForm, EvidenceForm, MessageForm, action_form, add_problems,
@@ -44,7 +44,7 @@ def _form_errors(form):
 def index():
     phase = request.args.get("phase")
     phase = phase if phase in PHASES else None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     cases, total = cases_for(current_user, phase=phase, page=page, per_page=20)
     return render_template("cases/list.html", cases=cases, total=total, page=page, per_page=20, phase=phase,
                            phases=PHASES)
@@ -145,7 +145,7 @@ def queue():
     type_ = request.args.get("type") if request.args.get("type") in COMPLAINT_TYPES else None
     flags = [f for f in QUEUE_FLAGS if request.args.get(f) == "1"]
     min_fen, max_fen = _yuan_arg("min"), _yuan_arg("max")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     cases, total, counts = mediator_queue(current_user, now=now, phase=phase, type=type_, min_fen=min_fen,
                                           max_fen=max_fen, flags=flags, page=page, per_page=20)
     return render_template("cases/queue.html", cases=cases, total=total, counts=counts, page=page, per_page=20,

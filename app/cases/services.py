@@ -127,6 +127,9 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
                           {"listing_id": Problem("other shop", "listing_other_shop")})
         if actor is None or actor.role != "buyer":
             raise NotFound("Order not found")
+        if order is not None and order.status not in OPEN_ORDER_STATES:  # nothing was paid: nothing to complain of
+            raise Invalid("Complaints about an order need a paid order",
+                          {"order_id": Problem(f"order is {order.status}", "order_not_open")})
         if order is not None:
             _check_case_limits(order, rules)
         case = _new_case(order=order, listing_id=listing_id, buyer_id=actor.id,
@@ -492,6 +495,7 @@ def _decide(final):
                                                     "listing_not_of_shop")})
         case.penalties = data.get("penalties") or []
         case.buyer_accepted_at = case.seller_accepted_at = None
+        return {"amount_fen": amount}  # the audit event records the amount decided (a full refund's too)
     return effect
 
 

@@ -6,7 +6,7 @@ decoder copies every byte several times; this parser looks for the boundary with
 `bytes.find` and hands memoryview slices of each chunk to the writer, so each byte is
 copied once from the socket, hashed once and written once."""
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from werkzeug.http import parse_options_header
 
@@ -212,7 +212,7 @@ def stored_photos(files):
     if len(files) > MAX_PHOTOS:
         raise Invalid(f"At most {MAX_PHOTOS} photos", {"photos": Problem(f"at most {MAX_PHOTOS} photos",
                                                                            "too_many_photos", max=MAX_PHOTOS)})
-    store, added, photos = get_store(), [], []
+    store, added, photos = get_store(), {}, []  # added: sha256 -> the latest Stored this call wrote
     try:
         for upload in files:
             with _photo_problems(), store_errors():
@@ -223,13 +223,16 @@ def stored_photos(files):
                     stored = writer.commit()
                 finally:
                     writer.abort()
-                if stored.created:
-                    added.append(stored)
                 thumb = store.make_thumbnail(stored.sha256)
-                if thumb.created:
-                    added.append(thumb)
-            photos.append(StoredPhoto(stored.sha256, stored.size, stored.mime, upload.filename[:255], thumb.sha256))
+                for result in (stored, thumb):
+                    if result.created:
+                        added[result.sha256] = result
+                    elif result.sha256 in added:  # the same photo twice: our own second write moved the stamp
+                        added[result.sha256] = replace(added[result.sha256], stamp=result.stamp)
+            if all(p.sha256 != stored.sha256 for p in photos):  # the same photo twice is attached once
+                photos.append(StoredPhoto(stored.sha256, stored.size, stored.mime, upload.filename[:255],
+                                          thumb.sha256))
         yield photos
     except BaseException:
-        discard_unreferenced(store, added)
+        discard_unreferenced(store, list(added.values()))
         raise

@@ -11,6 +11,7 @@ from ..cases.services import request_options
 from ..rules import get_rules
 from ..timeutil import utcnow
 from ..chat.queries import order_messages
+from ..web import page_arg
 from .forms import ShipForm
 from .models import ORDER_STATUSES
 from .queries import get_order, ledger_for, money_for, orders_for
@@ -22,7 +23,7 @@ bp = Blueprint("orders", __name__)
 def _list(template, title):
     status = request.args.get("status")
     status = status if status in ORDER_STATUSES else None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     orders, total = orders_for(current_user, status=status, page=page, per_page=20)
     return render_template(template, title=title, orders=orders, total=total, page=page, per_page=20,
                            status=status, statuses=ORDER_STATUSES, badges=case_badges([o.id for o in orders]),

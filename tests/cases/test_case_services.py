@@ -460,3 +460,11 @@ def test_removing_the_last_event_shows_in_the_chain(ctx, t0):
         db.session.execute(CaseMessage.__table__.delete().where(CaseMessage.__table__.c.event_id == last.id))
         db.session.execute(CaseEvent.__table__.delete().where(CaseEvent.__table__.c.id == last.id))
     assert verify_chain(case_of(cid)) == (False, 11)
+
+
+def test_a_complaint_about_an_unpaid_order_is_refused_and_writes_nothing(ctx):
+    order, buyer, _ = make_order(state="created")
+    with pytest.raises(Invalid) as err:
+        file_complaint(actor=buyer, order_id=order.id, type="not_shipped")
+    assert err.value.details["order_id"].code == "order_not_open"
+    assert db.session.query(Case).count() == 0

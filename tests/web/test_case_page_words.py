@@ -187,3 +187,12 @@ def test_parties_see_their_money_in_words_and_the_platform_sees_the_accounts(app
         assert f"escrow:{case.order_id}" in visible_text(as_user(app, user).get(f"/orders/{case.order_id}")
                                                          .get_data(as_text=True))
 
+
+
+def test_a_full_refund_ruling_shows_its_amount_in_the_history(app, ctx):
+    w = World()
+    cid = w.rejected()
+    perform_action(cid, "rule", actor=w.mediator, data={"remedy": "full_refund", "amount_fen": 0, "findings": "属实",
+                                                        "rule": "描述不符"})
+    text = visible_text(page(as_user(app, w.buyer), cid))
+    assert re.search(r"最终裁定\s*·\s*¥120\.00", text), text

@@ -47,7 +47,8 @@ def test_order_detail_shows_items_money_shipping_and_ledger(client, ctx, login_a
     login_as(buyer)
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert order.items[0].title in html and "SF100200300" in html
-    assert f"escrow:{order.id}" in html and "付款进入担保" in html and "确认收货" in html
+    assert "资金变动" in html and "付款进入担保" in html and "确认收货" in html  # the buyer's money, in words
+    assert f"escrow:{order.id}" not in html
 
 
 def test_seller_ships_from_the_order_page(client, ctx, login_as):
@@ -137,3 +138,23 @@ def test_nul_characters_in_forms_and_queries_are_refused(client, ctx, login_as):
     assert response.status_code in (302, 400)
     from app.chat.models import OrderMessage
     assert db.session.query(OrderMessage).count() == 0
+
+
+def test_pages_cannot_be_framed_and_signed_in_pages_are_not_cached(client, ctx, login_as):
+    login_as(make_user("buyer"))
+    response = client.get("/orders")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_refused_form_goes_back_only_to_a_page_of_this_site(client, ctx, login_as):
+    order, buyer, _ = make_order(state="delivered")
+    login_as(buyer)
+    response = client.post(f"/orders/{order.id}/cases", data={"case-description": "坏\x00了"},
+                           headers={"Referer": "https://evil.example/x"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    response = client.post(f"/orders/{order.id}/cases", data={"case-description": "坏\x00了"},
+                           headers={"Referer": f"http://localhost/orders/{order.id}?tab=1"})
+    assert response.headers["Location"] == f"/orders/{order.id}?tab=1"

@@ -4,6 +4,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 
 from app.cases.models import Case, CaseEvent
 from app.evidence.models import Evidence
@@ -162,3 +163,56 @@ def test_an_item_of_another_order_is_refused_beside_the_items(client, ctx, login
         "case-kind": "refund_only", "case-reason": "damaged", "case-amount": "10",
         "case-items": str(other.items[0].id)})
     assert response.status_code == 422 and db.session.query(Case).count() == 0
+
+
+def test_the_same_photo_twice_on_a_refused_request_leaves_no_file(client, ctx, login_as):
+    import hashlib
+
+    from app.evidence.storage import get_store
+    order, buyer, _ = make_order(state="delivered", price_fen=12_000)
+    login_as(buyer)
+    photo = png_bytes(color=(7, 70, 170))
+    response = client.post(f"/orders/{order.id}/cases", content_type="multipart/form-data", data={
+        "case-kind": "refund_only", "case-reason": "damaged", "case-amount": "500",
+        "case-photos": [(io.BytesIO(photo), "a.png"), (io.BytesIO(photo), "again.png")]})
+    assert response.status_code == 422
+    assert db.session.query(Case).count() == 0 and not get_store().exists(hashlib.sha256(photo).hexdigest())
+
+
+def test_the_same_photo_twice_on_a_request_is_attached_once(client, ctx, login_as):
+    order, buyer, _ = make_order(state="delivered", price_fen=12_000)
+    login_as(buyer)
+    photo = png_bytes(color=(8, 80, 180))
+    client.post(f"/orders/{order.id}/cases", content_type="multipart/form-data", data={
+        "case-kind": "refund_only", "case-reason": "damaged", "case-amount": "50",
+        "case-photos": [(io.BytesIO(photo), "a.png"), (io.BytesIO(photo), "again.png")]})
+    assert db.session.query(Evidence).count() == 1
+
+
+@pytest.mark.parametrize("field, value", [("case-description", "坏\x00了"), ("case-photos", None)])
+def test_a_nul_in_a_multipart_form_is_refused_with_a_message_and_writes_nothing(client, ctx, login_as, field, value):
+    order, buyer, _ = make_order(state="delivered", price_fen=12_000)
+    login_as(buyer)
+    data = {"case-kind": "refund_only", "case-reason": "damaged", "case-amount": "50"}
+    data[field] = value if value is not None else [(io.BytesIO(png_bytes()), "a\x00b.png")]
+    response = client.post(f"/orders/{order.id}/cases", content_type="multipart/form-data", data=data,
+                           headers={"Referer": f"/orders/{order.id}"}, follow_redirects=True)
+    assert "文字中不能含有空字符" in response.get_data(as_text=True)
+    assert db.session.query(Case).count() == 0 and db.session.query(Evidence).count() == 0
+
+
+def test_photos_filed_with_the_request_stay_with_it_in_the_history_after_later_steps(app, client, ctx, login_as):
+    from app.cases.queries import history_for
+    from app.cases.services import perform_action
+    from app.evidence.queries import evidence_for
+    order, buyer, seller = make_order(state="delivered", price_fen=12_000)
+    login_as(buyer)
+    client.post(f"/orders/{order.id}/cases", content_type="multipart/form-data", data={
+        "case-kind": "refund_only", "case-reason": "damaged", "case-amount": "120",
+        "case-photos": [(io.BytesIO(png_bytes(color=(3, 30, 90))), "a.png")]})
+    case = db.session.query(Case).one()
+    perform_action(case.id, "refuse", actor=seller, data={"reason": "完好"})
+    perform_action(case.id, "escalate", actor=buyer, data={"type": "quality"})
+    db.session.expire_all()
+    steps = history_for(case, evidence_for(case, per_page=50)[0])
+    assert [(s.event.trigger, len(s.evidence)) for s in steps] == [("open", 1), ("refuse", 0), ("escalate", 0)]

@@ -3,6 +3,7 @@ and the order list's badges."""
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
 
 from app.cases.models import Case
@@ -197,3 +198,9 @@ def test_buyer_modifies_a_request_before_the_seller_answers_and_withdraws_from_t
                                                           "withdraw-confirm": "y"})
     db.session.expire_all()
     assert (case.phase, case.state) == ("closed", "withdrawn")
+
+
+@pytest.mark.parametrize("path, role", [("/queue", "mediator"), ("/cases", "buyer"), ("/orders", "buyer")])
+def test_a_page_number_past_any_list_is_an_empty_page_not_a_500(client, ctx, login_as, path, role):
+    login_as(make_user(role))
+    assert client.get(f"{path}?page={10**18}").status_code == 200
