@@ -85,6 +85,9 @@ def test_return_address_from_the_sellers_page_to_the_buyers_order_page_and_the_a
     login_as(buyer)
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert "上海市嘉定区曹安公路 2000 号" in html and "021-62005678" in html
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)  # and beside the form to enter the parcel
+    box = re.search(r'<section class="card return-address".*?</section>', html, re.S).group(0)
+    assert "上海市嘉定区曹安公路 2000 号" in box and "021-62005678" in box
     perform_action(case.id, "ship_return", actor=buyer, data={"carrier": "sf", "tracking_no": "SF7788990011"})
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
     box = re.search(r'<div class="return-address".*?</div>', html, re.S).group(0)
