@@ -12,7 +12,7 @@ from ..rules import get_rules
 from ..timeutil import utcnow
 from ..chat.queries import order_messages
 from ..web import page_arg
-from .forms import ShipForm
+from .forms import CONFIRMATIONS, ConfirmForm, ShipForm
 from .models import ORDER_STATUSES
 from .queries import get_order, ledger_for, money_for, orders_for
 from .services import order_actions, perform_order_action
@@ -57,7 +57,7 @@ def order_page(order, *, case_form=None, status=200):
         case_form = request_form(order, options)
     return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
                            entries=ledger_for(order.id, full=can_see_ledger(current_user)), actions=order_actions(order, current_user),
-                           ship_form=ShipForm(), form=FlaskForm(), cases=cases,
+                           ship_form=ShipForm(), form=FlaskForm(), confirmations=CONFIRMATIONS, cases=cases,
                            tasks_by_case=case_tasks([c.id for c in cases]), open_case=open_case,
                            options=options, rules=get_rules(), case_form=case_form if open_case is None else None,
                            case_actions=dict(actions_for(open_case, current_user)) if open_case else {},
@@ -69,10 +69,10 @@ def order_page(order, *, case_form=None, status=200):
 @role_required("buyer", "seller")
 def action(order_id, trigger):
     order = get_order(current_user, order_id)
-    form = ShipForm() if trigger == "ship" else FlaskForm()
+    form = ShipForm() if trigger == "ship" else ConfirmForm() if trigger in CONFIRMATIONS else FlaskForm()
     if not form.validate_on_submit():
         flash(_("Please check the form: %(errors)s", errors="; ".join(
-            f"{getattr(form, k).label.text}: {', '.join(v)}" for k, v in form.errors.items())), "error")
+            f"{getattr(form, k).label.text}: {', '.join(map(str, v))}" for k, v in form.errors.items())), "error")
         return redirect(url_for("orders.detail", order_id=order.id))
     perform_order_action(order.id, trigger, actor=current_user,
                          data={k: v for k, v in form.data.items() if k != "csrf_token"})

@@ -74,10 +74,24 @@ def test_ship_form_without_tracking_number_shows_message_and_writes_nothing(clie
 def test_action_not_allowed_now_shows_a_message(client, ctx, login_as):
     order, buyer, _ = make_order(state="paid")
     login_as(buyer)
-    response = client.post(f"/orders/{order.id}/actions/confirm_receipt", headers={"Referer": f"/orders/{order.id}"},
-                           follow_redirects=True)
+    response = client.post(f"/orders/{order.id}/actions/confirm_receipt", data={"confirm": "y"},
+                           headers={"Referer": f"/orders/{order.id}"}, follow_redirects=True)
     assert response.status_code == 200 and "该操作当前不可用" in response.get_data(as_text=True)
     assert db.session.get(Order, order.id).status == "paid"
+
+
+def test_confirming_receipt_asks_for_the_confirmation_box_first(client, ctx, login_as):
+    order, buyer, _ = make_order(state="delivered")
+    login_as(buyer)
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "货款将付给卖家，无法撤回" in page
+    html = client.post(f"/orders/{order.id}/actions/confirm_receipt", follow_redirects=True).get_data(as_text=True)
+    assert "请勾选以确认" in html
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "delivered"
+    client.post(f"/orders/{order.id}/actions/confirm_receipt", data={"confirm": "y"})
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "completed"
 
 
 @pytest.mark.parametrize("role,path,status", [
