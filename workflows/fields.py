@@ -63,12 +63,26 @@ def validate(names, data):
             errors[name] = Problem(f"must be a list of at most {max_len} items", "too_many", max=max_len)
         elif kind is list and any(map(_penalty_problem, value)):
             errors[name] = next(filter(None, map(_penalty_problem, value)))
+        elif kind is list and len(set(map(_penalty_key, value))) < len(value):
+            errors[name] = Problem("each penalty once: one of each kind, a takedown once per listing", "penalty_twice")
         elif choices and value not in choices:
             errors[name] = Problem(f"must be one of: {', '.join(choices)}", "not_a_choice")
         elif kind is str and max_len and len(value) > max_len:
             errors[name] = Problem(f"at most {max_len} characters", "too_long", max=max_len)
         elif kind is int and not 0 <= value <= MAX_FEN:
             errors[name] = Problem(f"must be between 0 and {MAX_FEN}", "range_fen", low=0, high=MAX_FEN)
+        elif kind is list:
+            clean[name] = [_penalty_clean(item) for item in value]
         else:
             clean[name] = value
     return clean, errors
+
+
+def _penalty_key(item):
+    return (item["kind"], item.get("listing_id") if item["kind"] == "takedown" else None)
+
+
+def _penalty_clean(item):
+    """A valid penalty with only its own keys (kind and its number), nothing else a client sent."""
+    number = PENALTY_NUMBERS.get(item["kind"])
+    return {"kind": item["kind"], **({number[0]: item[number[0]]} if number else {})}
