@@ -20,3 +20,18 @@ def test_a_refused_request_keeps_the_chosen_kind_and_reason(ctx, open_as):
     assert form.locator('[name="case-kind"]').input_value() == "return_refund"
     assert form.locator('[name="case-reason"]').input_value() == "quality"
     assert form.locator('[name="case-amount"]').input_value() == "999"
+
+
+def test_on_a_phone_a_refused_request_brings_its_problem_into_view(ctx, open_as):
+    from .conftest import PHONE
+    order, buyer, _ = make_order(state="delivered", price_fen=8_900)
+    who = open_as(buyer, viewport=PHONE)
+    who.go(f"/orders/{order.id}")
+    form = who.page.locator(f'form[action$="/orders/{order.id}/cases"]')
+    form.locator('[name="case-amount"]').fill("999")
+    with who.page.expect_navigation():
+        form.locator("button[type=submit]").first.click()
+    error = who.page.locator(".has-error").first
+    box = error.bounding_box()  # relative to the viewport
+    assert box is not None and 0 <= box["y"] < who.page.viewport_size["height"], box
+    assert who.page.evaluate("document.activeElement.name") == "case-amount"
