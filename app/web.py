@@ -42,8 +42,6 @@ PROBLEM_TEXTS = {
     "listing_not_of_shop": _l("Only this shop's listings can be taken down."),
     "dismiss_only": _l("This complaint has no order to refund or exchange: dismiss it, with penalties if the shop "
                        "broke the rules."),
-    "choice": _l("Please choose one of the options."),
-    "max_length": _l("At most %(max)s characters."),
     "order_not_open": _l("This order does not accept after-sales requests."),
     "window_ended": _l("The after-sales period of this order has ended."),
     "kind_not_allowed": _l("Not possible for this order now; please choose one of the options offered."),

@@ -49,14 +49,13 @@ def open_case(order_id, *, actor, kind, reason, amount_fen, description="", item
     late = kind == "compensation" and reason == "late_shipment"  # the system computes the amount
     clean, errors = validate(("description",) if late else ("amount_fen", "description"),
                              {"amount_fen": amount_fen, "description": description})
-    _coded(errors)
     if kind not in AFTER_SALES_KINDS:
-        errors["kind"] = Problem(f"must be one of: {', '.join(AFTER_SALES_KINDS)}", "choice")
+        errors["kind"] = Problem(f"must be one of: {', '.join(AFTER_SALES_KINDS)}", "not_a_choice")
     elif reason not in rules["reasons"][kind]:
-        errors["reason"] = Problem(f"must be one of: {', '.join(rules['reasons'][kind])}", "choice")
+        errors["reason"] = Problem(f"must be one of: {', '.join(rules['reasons'][kind])}", "not_a_choice")
     if item_ids is not None and (not isinstance(item_ids, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in item_ids)):
-        errors["item_ids"] = Problem("must be a list of order item ids", "choice")
+        errors["item_ids"] = Problem("must be a list of order item ids", "not_a_choice")
     if errors:
         raise Invalid("Invalid after-sales request", errors)
     with transaction():
@@ -78,19 +77,6 @@ def open_case(order_id, *, actor, kind, reason, amount_fen, description="", item
     return case
 
 
-def _coded(errors):
-    """validate()'s problems with a code a page can word (a no-op for those that are Problems already)."""
-    import re
-    for name, text in errors.items():
-        if isinstance(text, Problem):
-            continue
-        longest = re.fullmatch(r"at most (\d+) characters", text)
-        errors[name] = (Problem(text, "required") if text == "required" else
-                        Problem(text, "max_length", max=int(longest.group(1))) if longest else
-                        Problem(text, "choice") if text.startswith("must be one of") else Problem(text, "invalid"))
-    return errors
-
-
 def _record_photo(case, actor, photo, now):
     """A photo sent with the request: the buyer's evidence on the new case, with its audit event."""
     evidence = Evidence(case_id=case.id, uploader_id=actor.id, uploader_role="buyer", kind="photo",
@@ -107,10 +93,9 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
     """A complaint (投诉) that starts without negotiation (API.md POST /complaints)."""
     now, rules = now or utcnow(), get_rules()
     clean, errors = validate(("type", "description"), {"type": type, "description": description})
-    _coded(errors)
     for name, value in (("order_id", order_id), ("listing_id", listing_id)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID):
-            errors[name] = Problem("must be an id or null", "choice")
+            errors[name] = Problem("must be an id or null", "not_a_choice")
     if order_id is None and listing_id is None:
         errors["order_id"] = Problem("an order or a listing is required", "order_or_listing")
     if errors:

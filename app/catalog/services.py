@@ -23,7 +23,7 @@ def save_return_address(*, actor, contact, phone, address, is_default=False, add
         if not isinstance(value, str) or not value:
             errors[name] = Problem("required", "required")
         elif len(value) > LIMITS[name]:
-            errors[name] = Problem(f"at most {LIMITS[name]} characters", "max_length", max=LIMITS[name])
+            errors[name] = Problem(f"at most {LIMITS[name]} characters", "too_long", max=LIMITS[name])
         values[name] = value
     if errors:
         raise Invalid("Invalid return address", errors)
