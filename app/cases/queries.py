@@ -40,7 +40,7 @@ def seller_inbox(user, *, limit=200):
     and items loaded (three queries, whatever the count)."""
     from ..orders.models import Order
     rows = db.session.execute(
-        select(Case).where(Case.shop_id == user.shop_id, Case.phase != "closed", Case.waiting_for == "seller")
+        select(Case).where(visible_cases_clause(user, Case), Case.phase != "closed", Case.waiting_for == "seller")
         .options(joinedload(Case.buyer), joinedload(Case.order).selectinload(Order.items))
         .order_by(Case.due_at, Case.id).limit(limit)).unique().scalars().all()
     return rows
@@ -128,29 +128,31 @@ def case_ledger(case_ids):
     return out
 
 
-def open_cases_for(order_ids):
-    """{order_id: id of its open case} for the given orders, one query."""
+def open_cases_for(user, order_ids):
+    """{order_id: id of its open case} for the given orders, of the cases `user` may see; one query."""
     if not order_ids:
         return {}
     return dict(db.session.execute(select(Case.order_id, Case.id).where(
-        Case.order_id.in_(order_ids), Case.phase != "closed")).all())
+        Case.order_id.in_(order_ids), Case.phase != "closed", visible_cases_clause(user, Case))).all())
 
 
 REFUND_KINDS = ("refund_only", "return_refund", "compensation")
 
 
-def case_badges(order_ids):
-    """{order_id: "refunding" (退款中) | "after_sales" (售后中)} for orders with an open case, one query:
-    a request for money back is 退款中; an exchange or a complaint is 售后中."""
+def case_badges(user, order_ids):
+    """{order_id: "refunding" (退款中) | "after_sales" (售后中)} for orders with an open case `user` may see,
+    one query: a request for money back is 退款中; an exchange or a complaint is 售后中."""
     if not order_ids:
         return {}
     rows = db.session.execute(select(Case.order_id, Case.kind).where(
-        Case.order_id.in_(order_ids), Case.phase != "closed"))
+        Case.order_id.in_(order_ids), Case.phase != "closed", visible_cases_clause(user, Case)))
     return {oid: "refunding" if kind in REFUND_KINDS else "after_sales" for oid, kind in rows}
 
 
-def cases_of_order(order_id):
-    return db.session.execute(select(Case).where(Case.order_id == order_id).order_by(Case.id)).scalars().all()
+def cases_of_order(user, order_id):
+    """The cases of an order that `user` may see (a mediator: only theirs and the queue's), oldest first."""
+    return db.session.execute(select(Case).where(Case.order_id == order_id, visible_cases_clause(user, Case))
+                              .order_by(Case.id)).scalars().all()
 
 
 def case_tasks(case_ids):

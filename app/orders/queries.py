@@ -1,5 +1,5 @@
 """Reads for order pages and the API."""
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.policy import ensure_can_view_order, visible_orders_clause
@@ -62,11 +62,14 @@ def money_for(order_ids):
 PLATFORM_KINDS = ("receivable", "receivable_settled", "recovery")
 
 
-def ledger_for(order_id, *, full=True):
+def ledger_for(order_id, *, full=True, case_ids=None):
     """The journal entries of an order with their lines and account codes; without `full`, only the
-    movements of the buyer's and the shop's own money (no platform-internal entries)."""
+    movements of the buyer's and the shop's own money (no platform-internal entries). With `case_ids` (the
+    cases the reader may see), a case's entries only for those cases; the order's own entries always."""
+    where = [JournalEntry.order_id == order_id, *(() if full else (JournalEntry.kind.not_in(PLATFORM_KINDS),))]
+    if case_ids is not None:
+        where.append(or_(JournalEntry.case_id.is_(None), JournalEntry.case_id.in_(case_ids)))
     return db.session.execute(
-        select(JournalEntry).where(JournalEntry.order_id == order_id,
-                                   *(() if full else (JournalEntry.kind.not_in(PLATFORM_KINDS),)))
+        select(JournalEntry).where(*where)
         .order_by(JournalEntry.id)
         .options(selectinload(JournalEntry.lines).selectinload(JournalLine.account))).scalars().all()

@@ -25,9 +25,10 @@ def _list(template, title):
     status = status if status in ORDER_STATUSES else None
     page = page_arg()
     orders, total = orders_for(current_user, status=status, page=page, per_page=20)
+    ids = [o.id for o in orders]
     return render_template(template, title=title, orders=orders, total=total, page=page, per_page=20,
-                           status=status, statuses=ORDER_STATUSES, badges=case_badges([o.id for o in orders]),
-                           money=money_for([o.id for o in orders]))
+                           status=status, statuses=ORDER_STATUSES, badges=case_badges(current_user, ids),
+                           money=money_for(ids))
 
 
 @bp.route("/orders")
@@ -50,13 +51,14 @@ def detail(order_id):
 
 def order_page(order, *, case_form=None, status=200):
     """The order page; `case_form` is a request form sent back with its problems (422)."""
-    cases = cases_of_order(order.id)
+    cases = cases_of_order(current_user, order.id)
     open_case = next((c for c in cases if c.phase != "closed"), None)
     options = request_options(order, get_rules(), utcnow()) if current_user.role == "buyer" else None
     if options is not None and options.kinds and open_case is None and case_form is None:
         case_form = request_form(order, options)
+    entries = ledger_for(order.id, full=can_see_ledger(current_user), case_ids=[c.id for c in cases])
     return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
-                           entries=ledger_for(order.id, full=can_see_ledger(current_user)), actions=order_actions(order, current_user),
+                           entries=entries, actions=order_actions(order, current_user),
                            ship_form=ShipForm(), form=FlaskForm(), confirmations=CONFIRMATIONS, cases=cases,
                            tasks_by_case=case_tasks([c.id for c in cases]), open_case=open_case,
                            options=options, rules=get_rules(), case_form=case_form if open_case is None else None,

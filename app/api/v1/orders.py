@@ -17,7 +17,7 @@ def list_orders():
         raise Invalid("Unknown order status", {"status": f"one of {', '.join(ORDER_STATUSES)}"})
     orders, total = orders_for(g.api_user, status=status, page=page, per_page=per_page)
     ids = [o.id for o in orders]
-    money, open_cases = money_for(ids), open_cases_for(ids)
+    money, open_cases = money_for(ids), open_cases_for(g.api_user, ids)
     return page_body([order_json(o, money[o.id], open_cases.get(o.id)) for o in orders], page, per_page, total)
 
 
@@ -25,4 +25,4 @@ def list_orders():
 @token_required
 def show_order(order_id):
     order = get_order(g.api_user, order_id)
-    return order_json(order, money_for([order.id])[order.id], open_cases_for([order.id]).get(order.id))
+    return order_json(order, money_for([order.id])[order.id], open_cases_for(g.api_user, [order.id]).get(order.id))
