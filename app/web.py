@@ -58,6 +58,9 @@ PROBLEM_TEXTS = {
     "photo_unreadable": _l("A photo could not be read; please choose another file."),
     "order_or_listing": _l("Please choose an order or a listing."),
     "listing_other_shop": _l("The listing is not from this order's shop."),
+    "listing_complaint_open": _l("You already have an open complaint about this listing."),
+    "listing_complaint_limit": _l("You already have %(max)s open complaints about listings; please wait until "
+                                  "one of them is closed."),
     "return_address_other_shop": _l("Please choose one of your shop's return addresses."),
 }
 MONEY_VALUES = ("low", "high", "amount")

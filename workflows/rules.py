@@ -43,6 +43,8 @@ DEFAULTS = MappingProxyType({
     "max_modifications": 3,                 # times a buyer may modify a refused/countered request
     "max_open_cases_per_order": 1,
     "max_cases_per_order": 5,
+    "max_open_complaints_per_listing": 1,        # open complaints by one buyer about one listing
+    "max_open_listing_complaints_per_buyer": 3,  # open complaints by one buyer about listings, all shops
     "no_reason_return_hours": 7 * 24,       # 7天无理由: counted from delivery (or shipping)
     # the reason codes each after-sales kind accepts (API.md lists the codes)
     "reasons": MappingProxyType({

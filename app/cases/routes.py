@@ -255,20 +255,21 @@ def _complaint_page(*, order=None, listing=None):
     """我要投诉 — GET shows the form, POST files the complaint (one service call) or shows its problems."""
     form = ComplaintForm(prefix="complaint")
     if form.is_submitted():
-        form.general_errors = []
+        form.general_errors, status = [], 422
         if form.validate():
             try:
                 case = file_complaint(actor=current_user, order_id=order.id if order else None,
                                       listing_id=listing.id if listing else None, type=form.type.data,
                                       description=form.description.data or "")
-            except (Invalid, Conflict) as err:
+            except (Invalid, Conflict) as err:  # Conflict: an open complaint, or too many, already
                 place_problems(form, err.details, COMPLAINT_FIELDS)
+                status = err.status
             else:
                 flash(_("Complaint %(number)s filed; the seller has been asked to respond.", number=case.number),
                       "success")
                 return redirect(url_for("cases.detail", case_id=case.id))
         return render_template("cases/complaint.html", form=form, order=order, listing=listing,
-                               rules=get_rules()), 422
+                               rules=get_rules()), status
     return render_template("cases/complaint.html", form=form, order=order, listing=listing, rules=get_rules())
 
 

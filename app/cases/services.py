@@ -117,6 +117,8 @@ def file_complaint(*, actor, order_id=None, listing_id=None, type=None, descript
                           {"order_id": Problem(f"order is {order.status}", "order_not_open")})
         if order is not None:
             _check_case_limits(order, rules)
+        if listing is not None:
+            _check_listing_complaints(actor, listing, rules)
         case = _new_case(order=order, listing_id=listing_id, buyer_id=actor.id,
                          shop_id=order.shop_id if order else listing.shop_id, kind="complaint",
                          complaint_type=clean["type"], phase="complaint", state="awaiting_response",
@@ -227,6 +229,22 @@ def _check_case_limits(order, rules):
     if counts[0] >= rules["max_cases_per_order"]:
         raise Invalid("This order has reached the limit of after-sales cases",
                       {"order_id": Problem("limit reached", "case_limit")})
+
+
+def _check_listing_complaints(buyer, listing, rules):
+    """A buyer's open complaints about listings: few about one listing, few in all. Counted with the buyer's
+    row locked, so the buyer's parallel complaints queue and each sees the others."""
+    lock(User, buyer.id)
+    this_listing, in_all = db.session.execute(
+        select(func.count().filter(Case.listing_id == listing.id), func.count())
+        .where(Case.buyer_id == buyer.id, Case.listing_id.is_not(None), Case.phase != "closed")).one()
+    if this_listing >= rules["max_open_complaints_per_listing"]:
+        raise Conflict("You already have an open complaint about this listing",
+                       {"listing_id": Problem("open complaint exists", "listing_complaint_open")})
+    top = rules["max_open_listing_complaints_per_buyer"]
+    if in_all >= top:
+        raise Conflict(f"You already have {top} open complaints about listings",
+                       {"listing_id": Problem(f"at most {top} open", "listing_complaint_limit", max=top)})
 
 
 def _new_case(*, order, now, rules, **fields):
