@@ -21,7 +21,7 @@ import pytest
 from werkzeug.routing import BuildError
 
 from app.auth.services import issue_token
-from app.cases.services import file_complaint, perform_action
+from app.cases.services import file_complaint, open_case, perform_action
 from app.catalog.services import save_return_address
 from app.chat.services import post_case_message, post_order_message
 from app.timeutil import utcnow
@@ -42,7 +42,7 @@ def own(status):
 # Routes without an object in their URL or body have one status per role.
 EXPECTED = {
     # method, endpoint                          anon   buyer     o.buyer  seller    o.seller  mediator  o.med  admin
-    ("GET", "auth.index"):                     (302,   302,      302,     302,      302,      302,      302,   302),
+    ("GET", "auth.index"):                     (LOGIN, 302,      302,     302,      302,      302,      302,   302),
     ("GET", "auth.login"):                     (200,   200,      200,     200,      200,      200,      200,   200),
     ("POST", "auth.login"):                    (200,   200,      200,     200,      200,      200,      200,   200),
     ("POST", "auth.logout"):                   (LOGIN, 302,      302,     302,      302,      302,      302,   302),
@@ -83,7 +83,7 @@ EXPECTED = {
     ("POST", "api_v1.create_complaint"):       (401,   own(409), 404,     404,      404,      404,      404,   404),
     ("GET", "api_v1.list_cases"):              (401,   200,      200,     200,      200,      200,      200,   200),
     ("GET", "api_v1.show_case"):               (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
-    ("POST", "api_v1.case_action"):            (401,   own(409), 404,     own(409), 404,      own(409), 404,   409),
+    ("POST", "api_v1.case_action"):            (401,   own(409), 404,     own(409), 404,      own(422), 404,   409),
     ("GET", "api_v1.case_audit"):              (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
     ("GET", "api_v1.case_events"):             (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
     ("GET", "api_v1.case_messages"):           (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
@@ -114,7 +114,7 @@ CALLS = {
     ("POST", "api_v1.create_case"): {"json": {"kind": "refund_only", "reason": "quality", "amount_fen": 100}},
     ("POST", "api_v1.create_order_message"): {"json": {"body": "你好"}},
     ("POST", "api_v1.create_complaint"): {"json": {"order_id": "{order}", "type": "quality"}},
-    ("POST", "api_v1.case_action"): {"name": "withdraw", "json": {"expected_version": 1}},
+    ("POST", "api_v1.case_action"): {"name": "request_evidence", "json": {}},  # the mediator's, without its fields
     ("POST", "api_v1.create_message"): {"json": {"body": "你好"}},
     ("POST", "api_v1.upload_evidence"): {"data": {}},
 }
@@ -142,6 +142,8 @@ def _world(label, now):
     the shop's return address."""
     order, buyer, seller = make_order(state="delivered", now=now - timedelta(days=2))
     mediator = make_user("mediator")
+    settled = open_case(order.id, actor=buyer, kind="refund_only", reason="quality", amount_fen=100, now=now)
+    perform_action(settled.id, "agree", actor=seller, now=now)  # closed before any mediator saw the order
     case = file_complaint(actor=buyer, order_id=order.id, type="quality", description=f"{label} 质量问题", now=now)
     perform_action(case.id, "respond", actor=seller, data={"statement": "质量没问题"}, now=now)
     perform_action(case.id, "assign", actor=mediator, now=now)
@@ -149,7 +151,8 @@ def _world(label, now):
     post_order_message(order.id, actor=buyer, body=f"{label} 订单消息")
     address = save_return_address(actor=seller, contact="王", phone="13800000000", address="杭州")
     return {"order": order.id, "case": case.id, "listing": make_product(seller.shop).id, "address": address.id,
-            "buyer": buyer, "seller": seller, "mediator": mediator}
+            "buyer": buyer, "seller": seller, "mediator": mediator,
+            "numbers": {"orders.detail": order.number, "cases.detail": case.number, "settled": settled.number}}
 
 
 def _upload_evidence(app, world):
@@ -194,6 +197,8 @@ def setup(app):
 
 
 def _call(app, key, rule, world, client, token):
+    """Send the route's request (CALLS) for the objects of `world`: a page with the role's session, the API
+    with its token."""
     method, endpoint = key
     spec = dict(CALLS.get(key, {}))
     values = {arg: world[ID_ARGS[arg]] for arg in rule.arguments if arg in ID_ARGS}
@@ -204,7 +209,7 @@ def _call(app, key, rule, world, client, token):
         raise AssertionError(f"{key}: no value for a URL argument — add it to CALLS") from err
     body = {k: _fill(v, world) for k, v in spec.items()}
     headers = _bearer(token) if token and path.startswith("/api/") else {}
-    if path.startswith("/api/") or client is None:
+    if path.startswith("/api/"):  # the API: the bearer token alone, no session cookie
         client = app.test_client()
     else:
         with client.session_transaction() as session:  # a message flashed by an earlier refusal is not this answer's
@@ -213,6 +218,7 @@ def _call(app, key, rule, world, client, token):
 
 
 def _fill(value, world):
+    """CALLS' body with "{order}" … replaced by the world's ids."""
     if isinstance(value, dict):
         return {k: _fill(v, world) for k, v in value.items()}
     if isinstance(value, str) and re.fullmatch(r"\{(\w+)\}", value):
@@ -221,12 +227,13 @@ def _fill(value, world):
 
 
 def _has_object(key, rule):
+    """Whether the request names an object (in its URL or body): then it is tried on both worlds."""
     return any(arg in ID_ARGS for arg in rule.arguments) or re.search(r"\{\w+\}", repr(CALLS.get(key, {})))
 
 
 def _body(response):
     """The body, without what echoes the URL (the language switch's `next`) or changes per response."""
-    body = response.get_data(as_text=True).replace(response.request.path, "<path>")
+    body = response.get_data().decode("utf-8", "replace").replace(response.request.path, "<path>")
     body = re.sub(r'(name="csrf_token" value=)"[^"]*"', r"\1", body)  # signed with the second it was made
     return re.sub(r'nonce="[^"]*"', "", body)
 
@@ -248,7 +255,10 @@ def test_authorization_matrix(app, setup):
                 if got != expected:
                     failures.append(f"{key} {role} {obj}: expected {expected}, got {response.status_code} "
                                     f"{response.headers.get('Location', '')} {_body(response)[:160]!r}")
-                elif response.status_code == 404 and obj != "missing":
+                elif response.status_code == 200:
+                    failures += [f"{key} {role} {obj}: shows {number}, which {role} may not see"
+                                 for number in _hidden_numbers(worlds, role) if number in _body(response)]
+                elif response.status_code == 404:
                     missing = _call(app, key, rule, worlds["missing"], clients[role], tokens[role])
                     if (missing.status_code, _body(missing)) != (404, _body(response)):
                         diff = difflib.unified_diff(_body(response).splitlines(), _body(missing).splitlines(), n=0)
@@ -257,6 +267,21 @@ def test_authorization_matrix(app, setup):
     print(f"\nauthorization matrix: {len(EXPECTED)} routes x {len(ROLES)} roles, {cells} cells: "
           + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=str)))
     assert failures == [], "\n".join(failures)
+
+
+SETTLED_SEEN_BY = ("buyer", "seller", "admin")  # a request settled between the parties: not the mediator's
+
+
+def _hidden_numbers(worlds, role):
+    """The order and case numbers of the worlds whose order or case page is a 404 for `role`, and the settled
+    request's number of world A for anyone but its parties and the admin (finding 9: a mediator saw it)."""
+    hidden = []
+    for endpoint in ("orders.detail", "cases.detail"):
+        cell = EXPECTED[("GET", endpoint)][ROLES.index(role)]
+        for i, obj in enumerate(("own", "other")):
+            if (cell[i] if isinstance(cell, tuple) else cell) != 200:
+                hidden.append(worlds[obj]["numbers"][endpoint])
+    return hidden + ([] if role in SETTLED_SEEN_BY else [worlds["own"]["numbers"]["settled"]])
 
 
 def _outcome(response, expected):
