@@ -1,5 +1,5 @@
 """Finding 9: every view shows a user only the cases app/auth/policy.py lets them see — the same cases the
-API answers for — and a buyer's open complaints against listings are limited (rules table)."""
+API answers for (the listing complaint limit: tests/cases/test_listing_complaints.py)."""
 from datetime import timedelta
 
 import pytest
@@ -7,8 +7,8 @@ import pytest
 from app.cases.services import file_complaint, open_case, perform_action
 from app.timeutil import utcnow
 
-from ..api.helpers import assert_error, token_for
-from ..factories import make_order, make_product, make_user
+from ..api.helpers import token_for
+from ..factories import make_order, make_user
 
 
 @pytest.fixture
