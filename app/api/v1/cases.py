@@ -53,7 +53,7 @@ def _expected_version(data):
 @bp.post("/orders/<int:order_id>/cases")
 @token_required
 def create_case(order_id):
-    data = json_body("kind", "reason", "amount_fen", "description")
+    data = json_body("kind", "reason", "amount_fen", "description", "item_ids")
     case = open_case(order_id, actor=g.api_user, kind=data.get("kind"), reason=data.get("reason"),
                      amount_fen=data.get("amount_fen"), description=data.get("description") or "",
                      item_ids=data.get("item_ids"))
