@@ -88,7 +88,7 @@ def test_the_enums_follow_the_rule_tables(client):
 # ---------------------------------------------------------------- Schemathesis over the document
 
 def _world(app):
-    """A buyer and a mediator with cases in several phases: resolved (with a refund in the ledger),
+    """A buyer, a seller and a mediator with cases in several phases: resolved (with a refund in the ledger),
     queued for mediation (with a photo and a chat export as evidence, and messages), a listing
     complaint, and an order with no case yet (and an order chat)."""
     seller = make_user("seller")
@@ -109,7 +109,7 @@ def _world(app):
 
     listing = make_product(seller.shop)
     complaint = file_complaint(actor=buyer, listing_id=listing.id, type="listing_violation", description="虚假宣传")
-    ids = {"buyer": buyer.id, "mediator": mediator.id, "cases": [resolved.id, queued.id, complaint.id],
+    ids = {"buyer": buyer.id, "seller": seller.id, "mediator": mediator.id, "cases": [resolved.id, queued.id, complaint.id],
            "orders": [resolved_order.id, queued_order.id, fresh_order.id], "listing": listing.id}
     client, b = app.test_client(), {"Authorization": f"Bearer {issue_token(buyer)}"}
     db.session.remove()
