@@ -99,6 +99,36 @@ def test_unknown_fields_are_refused_on_every_json_body(app, ctx, client, path, b
     assert set(error["details"]) == set(body) - {"username", "password", "body"}
 
 
+@pytest.mark.parametrize("request_", [
+    ("GET", "/api/v1/cases?phase=&state=", None),  # an empty filter is not one of the enum's values
+    ("GET", "/api/v1/cases?state=", None),
+    ("POST", "/api/v1/cases/{case}/messages", {"body": "见附件", "evidence_ids": {}}),  # not an array
+    ("POST", "/api/v1/cases/{case}/messages", {"body": "见附件", "evidence_ids": None}),
+])
+def test_what_the_cli_run_found_is_refused(app, ctx, client, request_):
+    """`schemathesis run --checks all` against `flask run` (negative_data_rejection): schema-violating
+    requests the app answered 200/201."""
+    method, path, body = request_
+    order, buyer, _ = make_order(state="delivered", price_fen=5_000)
+    from app.cases.services import open_case
+    case_id = open_case(order.id, actor=buyer, kind="refund_only", reason="quality", amount_fen=1_000).id
+    headers = {"Authorization": f"Bearer {issue_token(buyer)}"}
+    db.session.remove()
+    response = client.open(path.format(case=case_id), method=method, headers=headers, json=body)
+    assert_error(response, 422, "invalid")
+
+
+def test_a_message_of_only_blank_characters_is_outside_the_document(client):
+    """The app refuses a message that is blank once stripped ("\x1f" is whitespace to Python); the
+    document says so, so positive_data_acceptance does not send one as valid."""
+    import re
+
+    doc = client.get(DOCUMENT).get_json()["components"]["schemas"]
+    for name in ("NewMessage", "NewOrderMessage"):
+        pattern = re.compile(doc[name]["properties"]["body"]["pattern"])
+        assert pattern.search("见附件 ") and not any(pattern.search(b) for b in ("\x1f", " \t\n", "a\x00b"))
+
+
 # ---------------------------------------------------------------- the stateful run
 
 STEPS, SCENARIOS = 10, 50

@@ -41,7 +41,7 @@ def create_message(case_id):
     data = json_body("body", "evidence_ids")
     get_case(g.api_user, case_id)
     message = post_case_message(case_id, actor=g.api_user, body=data.get("body"),
-                                evidence_ids=data.get("evidence_ids") or [])
+                                evidence_ids=data.get("evidence_ids", []))
     return message_json(message), 201
 
 

@@ -104,11 +104,12 @@ def string(enum=None, max_length=None, nullable=False):
 
 
 NO_NUL = "^[^\\x00]*$"  # json_body refuses NUL anywhere in a body (PostgreSQL text cannot hold it)
+NOT_BLANK = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"  # …and a message must say something once stripped
 
 
-def text(max_length=None, min_length=None):
+def text(max_length=None, min_length=None, pattern=NO_NUL):
     """Free text a client sends."""
-    schema = {"type": "string", "pattern": NO_NUL}
+    schema = {"type": "string", "pattern": pattern}
     if min_length is not None:
         schema["minLength"] = min_length
     if max_length is not None:
@@ -302,9 +303,9 @@ def components(rules):
             "mime": string(evidence_store.ALLOWED_MIMES), "filename": string(max_length=255),
             "has_thumbnail": {"type": "boolean"}, "created_at": datetime_()}),
         "NewMessage": obj({
-            "body": text(message_max, 1),
+            "body": text(message_max, 1, NOT_BLANK),
             "evidence_ids": {"type": "array", "items": an_id()}}, required=("body",)),
-        "NewOrderMessage": obj({"body": text(message_max, 1)}),
+        "NewOrderMessage": obj({"body": text(message_max, 1, NOT_BLANK)}),
         "NewEvidence": obj({
             "file": {"type": "string", "contentMediaType": "application/octet-stream",
                      "description": "The file; its type is sniffed from the content: "
