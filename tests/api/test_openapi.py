@@ -108,7 +108,8 @@ def _world(app):
 
     listing = make_product(seller.shop)
     complaint = file_complaint(actor=buyer, listing_id=listing.id, type="listing_violation", description="虚假宣传")
-    ids = {"buyer": buyer.id, "seller": seller.id, "mediator": mediator.id, "cases": [resolved.id, queued.id, complaint.id],
+    ids = {"buyer": buyer.id, "seller": seller.id, "mediator": mediator.id,
+           "cases": [resolved.id, queued.id, complaint.id],
            "orders": [resolved_order.id, queued_order.id, fresh_order.id], "listing": listing.id}
     client, b = app.test_client(), {"Authorization": f"Bearer {issue_token(buyer)}"}
     db.session.remove()
