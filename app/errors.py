@@ -132,11 +132,13 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def http_error(err):
+        # the exception's own headers but its HTML Content-Type: a 405's Allow (RFC 9110), a 416's Content-Range
+        headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             code = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
                     405: "method_not_allowed", 413: "too_large"}.get(err.code, "http_error")
-            return jsonify(error_body(code, err.description or err.name)), err.code
-        return render_template("error.html", status=err.code, message=err.description), err.code
+            return jsonify(error_body(code, err.description or err.name)), err.code, headers
+        return render_template("error.html", status=err.code, message=err.description), err.code, headers
 
     @app.errorhandler(Exception)
     def unexpected(err):

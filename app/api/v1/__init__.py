@@ -47,7 +47,18 @@ def json_body(*fields):
     bad = sorted(str(k) for k, v in data.items() if _not_finite(v))
     if bad:  # JSON's Infinity / NaN literals (and 1e400) parse as floats: no field takes them, no database stores them
         raise Invalid("Numbers must be finite", {k: "must be a finite number" for k in bad})
-    return data
+    return _whole_numbers(data)
+
+
+def _whole_numbers(value):
+    """1000.0 is the integer 1000, as JSON Schema (and the OpenAPI document) reads it; exact floats only."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 def _too_deep(value):

@@ -7,7 +7,7 @@ from . import bp, json_body, token_required
 
 @bp.post("/auth/token")
 def create_token():
-    data = json_body()
+    data = json_body("username", "password")
     errors = {k: "required string" for k in ("username", "password") if not isinstance(data.get(k), str) or not data[k]}
     if errors:
         raise Invalid("username and password are required", errors)

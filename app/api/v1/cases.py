@@ -53,7 +53,7 @@ def _expected_version(data):
 @bp.post("/orders/<int:order_id>/cases")
 @token_required
 def create_case(order_id):
-    data = json_body("kind", "reason", "amount_fen", "description")
+    data = json_body("kind", "reason", "amount_fen", "description", "item_ids")
     case = open_case(order_id, actor=g.api_user, kind=data.get("kind"), reason=data.get("reason"),
                      amount_fen=data.get("amount_fen"), description=data.get("description") or "",
                      item_ids=data.get("item_ids"))
@@ -73,10 +73,10 @@ def create_complaint():
 @token_required
 def list_cases():
     page, per_page = page_args()
-    phase = request.args.get("phase") or None
+    phase = request.args.get("phase")  # present but empty is no phase either: 422
     if phase is not None and phase not in PHASES:
         raise Invalid("Unknown phase", {"phase": f"one of {', '.join(PHASES)}"})
-    state = request.args.get("state") or None
+    state = request.args.get("state")
     if state is not None and state not in CASE_STATES:
         raise Invalid("Unknown state", {"state": f"one of {', '.join(CASE_STATES)}"})
     cases, total = cases_for(g.api_user, phase=phase, state=state,

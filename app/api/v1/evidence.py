@@ -38,10 +38,10 @@ def evidence_content(evidence_id):
 @bp.post("/cases/<int:case_id>/messages")
 @token_required
 def create_message(case_id):
-    data = json_body()
+    data = json_body("body", "evidence_ids")
     get_case(g.api_user, case_id)
     message = post_case_message(case_id, actor=g.api_user, body=data.get("body"),
-                                evidence_ids=data.get("evidence_ids") or [])
+                                evidence_ids=data.get("evidence_ids", []))
     return message_json(message), 201
 
 
@@ -57,6 +57,6 @@ def list_order_messages(order_id):
 @bp.post("/orders/<int:order_id>/messages")
 @token_required
 def create_order_message(order_id):
-    data = json_body()
+    data = json_body("body")
     get_order(g.api_user, order_id)
     return order_message_json(post_order_message(order_id, actor=g.api_user, body=data.get("body"))), 201

@@ -21,7 +21,7 @@ from ...evidence.models import EVIDENCE_KINDS, Evidence
 from ...orders.models import ORDER_STATUSES
 from ...rules import get_rules
 from ...shipping.models import DIRECTIONS
-from . import bp
+from . import MAX_PAGE, bp
 
 OPENAPI_VERSION = "3.1.0"
 MAX_PER_PAGE = 100  # page_args() in __init__.py
@@ -103,6 +103,20 @@ def string(enum=None, max_length=None, nullable=False):
     return schema
 
 
+NO_NUL = "^[^\\x00]*$"  # json_body refuses NUL anywhere in a body (PostgreSQL text cannot hold it)
+NOT_BLANK = "^[^\\x00]*[^\\x00\\s][^\\x00]*$"  # …and a message must say something once stripped
+
+
+def text(max_length=None, min_length=None, pattern=NO_NUL):
+    """Free text a client sends."""
+    schema = {"type": "string", "pattern": pattern}
+    if min_length is not None:
+        schema["minLength"] = min_length
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
 def datetime_(nullable=False):
     return {"type": ["string", "null"] if nullable else "string", "format": "date-time"}
 
@@ -128,7 +142,7 @@ def field_schema(name):
         return integer(0, MAX_FEN)
     if kind is list:  # penalties
         return {"type": "array", "maxItems": max_length, "items": ref("Penalty")}
-    return string(choices, max_length)
+    return string(choices, max_length) if choices else text(max_length)
 
 
 # ---------------------------------------------------------------- responses and parameters
@@ -171,7 +185,7 @@ def path_id(name, what):
 
 
 PAGING = [
-    {"name": "page", "in": "query", "required": False, "schema": {**integer(1), "default": 1}},
+    {"name": "page", "in": "query", "required": False, "schema": {**integer(1, MAX_PAGE), "default": 1}},
     {"name": "per_page", "in": "query", "required": False,
      "schema": {**integer(1, MAX_PER_PAGE), "default": 20}},
 ]
@@ -289,31 +303,30 @@ def components(rules):
             "mime": string(evidence_store.ALLOWED_MIMES), "filename": string(max_length=255),
             "has_thumbnail": {"type": "boolean"}, "created_at": datetime_()}),
         "NewMessage": obj({
-            "body": {"type": "string", "minLength": 1, "maxLength": message_max},
-            "evidence_ids": {"type": "array", "items": an_id()}}, required=("body",), closed=False),
-        "NewOrderMessage": obj({"body": {"type": "string", "minLength": 1, "maxLength": message_max}},
-                               closed=False),
+            "body": text(message_max, 1, NOT_BLANK),
+            "evidence_ids": {"type": "array", "items": an_id()}}, required=("body",)),
+        "NewOrderMessage": obj({"body": text(message_max, 1, NOT_BLANK)}),
         "NewEvidence": obj({
             "file": {"type": "string", "contentMediaType": "application/octet-stream",
                      "description": "The file; its type is sniffed from the content: "
                                     + ", ".join(evidence_store.ALLOWED_MIMES)},
             "kind": string(EVIDENCE_KINDS),
-            "description": string(max_length=EVIDENCE_DESCRIPTION_MAX)}, required=("file", "kind"), closed=False),
+            "description": text(EVIDENCE_DESCRIPTION_MAX)}, required=("file", "kind"), closed=False),
         "Audit": obj({"valid": {"type": "boolean"}, "events": integer(0)}),
         "Token": obj({"token": string(), "user": obj({"id": integer(1), "username": string(),
                                                       "role": string(ROLES)})}),
-        "Credentials": obj({"username": {"type": "string", "minLength": 1},
-                            "password": {"type": "string", "minLength": 1}}, closed=False),
+        "Credentials": obj({"username": text(min_length=1), "password": text(min_length=1)}),
         "NewCase": obj({
             "kind": string(AFTER_SALES_KINDS), "reason": string(reason_codes(rules)),
             "amount_fen": field_schema("amount_fen"), "description": field_schema("description"),
             "item_ids": {"type": "array", "items": an_id(),
                          "description": "the order items the request is about (default: the whole order)"}},
-            required=("kind", "reason", "amount_fen"), closed=False),
-        "NewComplaint": obj({
+            required=("kind", "reason", "amount_fen")),
+        "NewComplaint": {**obj({
             "order_id": nullable_id(), "listing_id": nullable_id(),
-            "type": field_schema("type"), "description": field_schema("description")},
-            required=("type",), closed=False),
+            "type": field_schema("type"), "description": field_schema("description")}, required=("type",)),
+            "anyOf": [{"required": [key], "properties": {key: an_id()}} for key in ("order_id", "listing_id")],
+            "description": "about an order, a listing, or a listing of that order"},
         "ActionFields": obj(action_fields, required=()),
         "OrderPage": page_of("Order"),
         "CasePage": page_of("Case"),
@@ -457,6 +470,46 @@ def paths(rules):
     }
 
 
+# ---------------------------------------------------------------- links: how one answer leads to the next call
+
+ORDER_OPERATIONS = ("getOrder", "openCase", "listOrderMessages", "postOrderMessage")
+CASE_OPERATIONS = ("getCase", "performAction", "listCaseEvents", "verifyCaseAudit", "listCaseMessages",
+                   "postCaseMessage", "listCaseEvidence", "uploadEvidence")
+
+
+def _links(operation_ids, name, pointer):
+    out = {}
+    for op in operation_ids:
+        parameters = {name: f"$response.body#{pointer}"}
+        if op == "performAction":  # an action the caller has now
+            parameters["name"] = f"$response.body#{pointer.rsplit('/', 1)[0]}/available_actions/0/name"
+        out[op] = {"operationId": op, "parameters": parameters}
+    return out
+
+
+def links():
+    """{(operationId, status): OpenAPI links} — the ids an answer carries, for clients and for Schemathesis'
+    stateful runs (orders → order → new case → its actions, events, messages, evidence → a file)."""
+    return {
+        ("listOrders", "200"): _links(ORDER_OPERATIONS, "order_id", "/items/0/id"),
+        ("getOrder", "200"): _links(ORDER_OPERATIONS[1:], "order_id", "/id"),
+        ("openCase", "201"): _links(CASE_OPERATIONS, "case_id", "/id"),
+        ("fileComplaint", "201"): _links(CASE_OPERATIONS, "case_id", "/id"),
+        ("listCases", "200"): _links(CASE_OPERATIONS, "case_id", "/items/0/id"),
+        ("getCase", "200"): _links(CASE_OPERATIONS[1:], "case_id", "/id"),
+        ("performAction", "200"): _links(CASE_OPERATIONS, "case_id", "/id"),
+        ("uploadEvidence", "201"): _links(["getEvidenceContent"], "evidence_id", "/id"),
+        ("listCaseEvidence", "200"): _links(["getEvidenceContent"], "evidence_id", "/items/0/id"),
+    }
+
+
+def _with_links(paths_):
+    by_id = {op["operationId"]: op for item in paths_.values() for op in item.values()}
+    for (operation_id, status), links_ in links().items():
+        by_id[operation_id]["responses"][status]["links"] = links_
+    return paths_
+
+
 def document():
     rules = get_rules()
     return {
@@ -468,7 +521,7 @@ def document():
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "tags": [{"name": n} for n in ("auth", "orders", "cases", "messages", "evidence")],
-        "paths": paths(rules),
+        "paths": _with_links(paths(rules)),
         "components": components(rules),
     }
 
