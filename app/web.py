@@ -97,8 +97,8 @@ def page_arg():
 
 def safe_next(value, default):
     """`value` if it is a path of this site, else `default`. Refused: anything not starting with a single
-    "/" ("//evil.com" and "/\\evil.com" name another host), any backslash, and any control character
-    (browsers drop tab and newline, so "/\t/evil.com" becomes "//evil.com"; CR/LF would split the header)."""
+    "/" ("//evil.com" and "/<backslash>evil.com" name another host), any backslash, and any control character
+    (browsers drop tab and newline, so "/<tab>/evil.com" becomes "//evil.com"; CR/LF would split the header)."""
     if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
         return default
     if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7f for c in value):

@@ -277,6 +277,18 @@ def test_a_wrong_or_short_password_change_shows_errors_in_place_and_changes_noth
     assert client.get("/orders").status_code == 200
 
 
+def test_guessing_the_current_password_on_the_change_page_is_throttled(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_DELAY_BASE_SECONDS", 600)
+    buyer = _account(app)
+    client = _signed_in(app, buyer)  # a stolen session must not become a password oracle
+    guess = {"new_password": "n3w-pass-word", "repeat_password": "n3w-pass-word"}
+    for i in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert client.post("/account/password", data={"current_password": f"guess{i}", **guess}).status_code == 200
+    response = client.post("/account/password", data={"current_password": PASSWORD, **guess})
+    assert response.status_code == 429 and "请等待 10 分钟后再试" in response.get_data(as_text=True)
+    assert client.get("/orders").status_code == 200  # the password did not change: the session lives on
+
+
 def test_session_cookies_are_lax_httponly_and_short_lived(app, client, ctx, login_as):
     login_as(make_user("buyer"))
     cookie = client.get_cookie("session")

@@ -75,11 +75,15 @@ def logout():
 def password():
     """Change the password: the user's other sessions and API tokens end; this browser stays signed in."""
     form = ChangePasswordForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            change_password(current_user._get_current_object(), form.current_password.data, form.new_password.data)
+            change_password(current_user._get_current_object(), form.current_password.data, form.new_password.data,
+                            remote_addr=request.remote_addr)
+        except RateLimited as err:  # guessing the current password is throttled like a login
+            form.current_password.errors = [_wait_message(err.retry_after)]
+            status, headers = 429, {"Retry-After": str(err.retry_after)}
         except Invalid as err:
-            db.session.rollback()
             texts = {"wrong_password": _("The current password is not correct."),
                      "too_short": _("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH)}
             for name, code in err.details.items():
@@ -88,7 +92,7 @@ def password():
             login_user(current_user._get_current_object())
             flash(_("Password changed. Your other sessions and API tokens have ended."), "success")
             return redirect(home_for(current_user))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form), status, headers
 
 
 @bp.route("/lang/<code>")

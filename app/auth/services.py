@@ -5,6 +5,7 @@ that grow with each failure instead of a lock-out: past the free failures, an at
 BASE·2^k seconds (capped) after the last failure of that username or address, then the right
 password gets in again. An attempt is recorded as a failure before its password is checked, in one
 locked transaction, so parallel guesses get no more tries than the limit; a success clears them."""
+import functools
 import hashlib
 import math
 import secrets
@@ -22,7 +23,12 @@ from ..timeutil import utcnow
 from .models import ApiToken, LoginFailure, User
 
 MIN_PASSWORD_LENGTH = 8
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))  # same method and cost as a real password
+
+
+@functools.cache
+def _dummy_hash():
+    """Checked for unknown users: the same method and cost as a real password."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def _hash(token):
@@ -63,7 +69,7 @@ def authenticate(username, password, *, remote_addr, now=None):
     username = (username or "").strip()[:64]
     _reserve_attempt(username, (remote_addr or "")[:64], now)
     user = db.session.execute(select(User).filter_by(username=username)).scalar_one_or_none()
-    matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not user.is_active or not matches:
         raise NotAuthenticated("Wrong username or password")
     with transaction():
@@ -79,22 +85,22 @@ def end_sessions(user):
     db.session.refresh(user)
 
 
-def change_password(user, current, new, *, now=None):
+def change_password(user, current, new, *, remote_addr, now=None):
     """Set a new password: every session and API token of the user ends (the caller signs the current
-    browser in again). Invalid, writing nothing, when the current password is wrong or the new one short."""
-    problems = {}
-    if not check_password_hash(user.password_hash, current or ""):
-        problems["current_password"] = "wrong_password"
-    if not isinstance(new, str) or not MIN_PASSWORD_LENGTH <= len(new) <= 256:
-        problems["new_password"] = "too_short"
-    if problems:
-        raise Invalid("The password was not changed", problems)
+    browser in again). Invalid, writing nothing, when the new one is short or the current one wrong;
+    guesses of the current password are throttled like logins (RateLimited)."""
     now = now or utcnow()
+    if not isinstance(new, str) or not MIN_PASSWORD_LENGTH <= len(new) <= 256:
+        raise Invalid("The password was not changed", {"new_password": "too_short"})
+    _reserve_attempt(user.username, (remote_addr or "")[:64], now)
+    if not check_password_hash(user.password_hash, current or ""):
+        raise Invalid("The password was not changed", {"current_password": "wrong_password"})
     with transaction():
         db.session.execute(update(User).where(User.id == user.id).values(
             password_hash=generate_password_hash(new), session_version=User.session_version + 1))
         db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                            .values(revoked_at=now))
+        db.session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
     db.session.refresh(user)
 
 
