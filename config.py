@@ -1,11 +1,11 @@
 """Configuration classes. Every value can be overridden by an environment variable
 of the same name (DATABASE_URL first); see README "Configuration"."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("TIAOJIE_INSTANCE", BASE_DIR / "instance"))
-DEV_SECRET_KEY = "dev-only-not-secret"
 
 
 def _env(name, default, cast=str):
@@ -19,19 +19,28 @@ def _env(name, default, cast=str):
 
 class Config:
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tiaojie.db'}")
-    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+    SECRET_KEY = _env("SECRET_KEY", None)  # unset: create_app keeps a random key in <instance>/secret_key
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _env("SQLITE_BUSY_TIMEOUT_MS", 30_000, int)  # how long a write waits for SQLite's lock
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_SAMESITE = "Lax"     # a page on another site cannot post with the user's session
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env("SESSION_LIFETIME_HOURS", 12, int))  # a signed cookie's age limit
     BABEL_DEFAULT_LOCALE = _env("BABEL_DEFAULT_LOCALE", "zh_CN")
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("zh_CN", "en")
     DISPLAY_TIMEZONE = _env("DISPLAY_TIMEZONE", "Asia/Shanghai")
     API_TOKEN_TTL_HOURS = _env("API_TOKEN_TTL_HOURS", 24, int)
+    # Login throttling (app/auth/services.py): past the free failures of a username (or of a client address,
+    # across all usernames) within the window, each attempt waits BASE·2^k seconds (capped) after the last
+    # failure; failures older than the window are forgotten and pruned.
     LOGIN_MAX_FAILURES = _env("LOGIN_MAX_FAILURES", 5, int)
-    LOGIN_FAILURE_WINDOW_MINUTES = _env("LOGIN_FAILURE_WINDOW_MINUTES", 15, int)
+    LOGIN_ADDRESS_MAX_FAILURES = _env("LOGIN_ADDRESS_MAX_FAILURES", 20, int)
+    LOGIN_FAILURE_WINDOW_MINUTES = _env("LOGIN_FAILURE_WINDOW_MINUTES", 24 * 60, int)
+    LOGIN_DELAY_BASE_SECONDS = _env("LOGIN_DELAY_BASE_SECONDS", 1, int)
+    LOGIN_DELAY_CAP_SECONDS = _env("LOGIN_DELAY_CAP_SECONDS", 15 * 60, int)
     EVIDENCE_STORE_URL = _env("EVIDENCE_STORE_URL", f"file://{INSTANCE_DIR / 'evidence'}")
     EVIDENCE_MAX_BYTES = _env("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, int)
     EVIDENCE_MAX_IMAGE_PIXELS = _env("EVIDENCE_MAX_IMAGE_PIXELS", 40_000_000, int)
@@ -50,6 +59,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    SECRET_KEY = "test-only-key-never-used-outside-the-test-suite"
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     SHOW_DEMO_LOGINS = True
@@ -57,6 +67,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", True, bool)
+    REMEMBER_COOKIE_SECURE = _env("REMEMBER_COOKIE_SECURE", True, bool)
 
 
 CONFIGS = {

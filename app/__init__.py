@@ -24,6 +24,9 @@ def create_app(config_name=None, **overrides):
         app.config["RULES"] = json.loads(os.environ["TIAOJIE_RULES"])
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        from .auth.secret_key import instance_secret_key
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if app.config["CELERY_BROKER_URL"]:  # jobs go where this app is configured to send them
         celery_app.conf.broker_url = app.config["CELERY_BROKER_URL"]
 
@@ -130,8 +133,9 @@ def _sqlite_transactions(engine, busy_timeout_ms):
 
 
 def _refuse_insecure_production(app):
-    if app.config["SECRET_KEY"] == config_module.DEV_SECRET_KEY:
-        raise RuntimeError("Refusing to start: SECRET_KEY is the development default")
+    from .auth.secret_key import MIN_KEY_BYTES
+    if len(str(app.config["SECRET_KEY"]).encode()) < MIN_KEY_BYTES:
+        raise RuntimeError(f"Refusing to start: SECRET_KEY is shorter than {MIN_KEY_BYTES} bytes")
     from .auth.models import User
     try:
         demo = db.session.execute(select(User.username).where(User.username.in_(DEMO_USERNAMES))).first()

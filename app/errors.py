@@ -59,6 +59,10 @@ class Invalid(DomainError):
 class RateLimited(DomainError):
     status, code = 429, "rate_limited"
 
+    def __init__(self, message, details=None, *, retry_after=None):
+        super().__init__(message, details)
+        self.retry_after = retry_after  # seconds: the Retry-After header
+
 
 def error_body(code, message, details=None):
     return {"error": {"code": code, "message": message, "details": details or {}}}
@@ -97,13 +101,14 @@ def _back():
     """Where a page goes after a refused form: the page it came from, if that is on this site."""
     from urllib.parse import urlsplit
 
+    from .web import safe_next
+
     referrer = urlsplit(request.referrer or "")
     same_site = (referrer.netloc == request.host and referrer.scheme in ("http", "https")) or (
         not referrer.netloc and not referrer.scheme)
-    path = referrer.path.replace("\\", "/")
-    if same_site and path.startswith("/") and not path.startswith("//"):
-        return path + (f"?{referrer.query}" if referrer.query else "")
-    return "/"
+    if not same_site:
+        return "/"
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""), "/")
 
 
 def _wants_json():
@@ -117,7 +122,8 @@ def register_error_handlers(app):
 
         db.session.rollback()
         if _wants_json():
-            return jsonify(error_body(err.code, err.message, err.details)), err.status
+            retry = {"Retry-After": str(err.retry_after)} if getattr(err, "retry_after", None) else {}
+            return jsonify(error_body(err.code, err.message, err.details)), err.status, retry
         if err.status in (404, 403):
             return render_template("error.html", status=err.status, message=err.message), err.status
         flash(page_message(err), "error")

@@ -1,5 +1,6 @@
 """Template helpers: money as ¥12.34, times in Asia/Shanghai, translated labels, field problems
 in the user's language."""
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
@@ -95,6 +96,18 @@ MAX_PAGE = 1_000_000  # (page - 1) * per_page stays far inside the databases' in
 def page_arg():
     """The ?page= of a page list: a number from 1 to MAX_PAGE (anything else reads as the nearest)."""
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def safe_next(value, default):
+    """`value` if it is a path of this site, else `default`. Refused: anything not starting with a single
+    "/" ("//evil.com" and "/<backslash>evil.com" name another host), any backslash, and any control character
+    (browsers drop tab and newline, so "/<tab>/evil.com" becomes "//evil.com"; CR/LF would split the header)."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return default
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7f for c in value):
+        return default
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else default
 
 
 def register_template_helpers(app):

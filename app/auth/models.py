@@ -18,6 +18,9 @@ class User(UserMixin, db.Model):
     is_active_flag = db.Column("is_active", db.Boolean, nullable=False, default=True)
     is_malicious_refund = db.Column(db.Boolean, nullable=False, default=False)  # buyer credit: no advances
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # part of every session's user id (get_id): logout and a password change move it on, ending the
+    # sessions signed with the old one wherever their cookies went
+    session_version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
 
     __table_args__ = (
         db.CheckConstraint("role IN ('buyer', 'seller', 'mediator', 'admin')", name="role"),
@@ -29,6 +32,9 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.is_active_flag
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
@@ -58,4 +64,6 @@ class LoginFailure(db.Model):
     remote_addr = db.Column(db.String(64), nullable=False)
     at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
-    __table_args__ = (db.Index("ix_login_failures_username_at", "username", "at"),)
+    __table_args__ = (db.Index("ix_login_failures_username_at", "username", "at"),
+                      db.Index("ix_login_failures_remote_addr_at", "remote_addr", "at"),
+                      db.Index("ix_login_failures_at", "at"))

@@ -1,21 +1,27 @@
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from ..demo.data import DEMO_PASSWORD, DEMO_USERNAMES
-from ..errors import NotAuthenticated, RateLimited
+from ..errors import Invalid, NotAuthenticated, RateLimited
 from ..extensions import db, login_manager
-from .forms import LoginForm
+from ..web import safe_next
+from .forms import ChangePasswordForm, LoginForm
 from .models import User
-from .services import authenticate
+from .services import MIN_PASSWORD_LENGTH, authenticate, change_password, end_sessions
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id):
+    """The user of a session id "<user id>:<session version>" (User.get_id); an older version has ended."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.session_version == int(version) else None
 
 
 def home_for(user):
@@ -33,20 +39,25 @@ def index():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    error = None
+    error, status, headers = None, 200, {}
     if form.validate_on_submit():
         try:
             user = authenticate(form.username.data, form.password.data, remote_addr=request.remote_addr)
-        except RateLimited:
-            error = _("Too many failed logins. Please wait 15 minutes and try again.")
+        except RateLimited as err:
+            error, status, headers = _wait_message(err.retry_after), 429, {"Retry-After": str(err.retry_after)}
         except NotAuthenticated:
-            error = _("Wrong username or password.")
+            error, status = _("Wrong username or password."), 401
         else:
             login_user(user)
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else home_for(user))
+            return redirect(safe_next(request.args.get("next"), home_for(user)))
     demo = current_app.config["SHOW_DEMO_LOGINS"] and (DEMO_USERNAMES, DEMO_PASSWORD)
-    return render_template("auth/login.html", form=form, error=error, demo=demo), (200 if not error else 401)
+    return render_template("auth/login.html", form=form, error=error, demo=demo), status, headers
+
+
+def _wait_message(seconds):
+    if seconds < 120:
+        return _("Too many failed logins. Please wait %(n)s seconds and try again.", n=seconds)
+    return _("Too many failed logins. Please wait %(n)s minutes and try again.", n=-(-seconds // 60))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -54,13 +65,38 @@ def login():
 def logout():
     form = FlaskForm()
     if form.validate_on_submit():
+        end_sessions(current_user._get_current_object())  # a copy of this session's cookie ends with it
         logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change the password: the user's other sessions and API tokens end; this browser stays signed in."""
+    form = ChangePasswordForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            change_password(current_user._get_current_object(), form.current_password.data, form.new_password.data,
+                            remote_addr=request.remote_addr)
+        except RateLimited as err:  # guessing the current password is throttled like a login
+            form.current_password.errors = [_wait_message(err.retry_after)]
+            status, headers = 429, {"Retry-After": str(err.retry_after)}
+        except Invalid as err:
+            texts = {"wrong_password": _("The current password is not correct."),
+                     "too_short": _("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH)}
+            for name, code in err.details.items():
+                form[name].errors = [*form[name].errors, texts[code]]
+        else:
+            login_user(current_user._get_current_object())
+            flash(_("Password changed. Your other sessions and API tokens have ended."), "success")
+            return redirect(home_for(current_user))
+    return render_template("auth/password.html", form=form), status, headers
 
 
 @bp.route("/lang/<code>")
 def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next", "/")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(safe_next(request.args.get("next"), "/"))

@@ -1,44 +1,107 @@
-"""Login and API tokens. Tokens are random, stored as SHA-256, expiring and revocable;
-failed logins are rate-limited per username (pages and API alike)."""
+"""Login and API tokens. Tokens are random, stored as SHA-256, expiring and revocable.
+
+Failed logins are throttled per username and per client address (pages and API alike) with delays
+that grow with each failure instead of a lock-out: past the free failures, an attempt waits
+BASE·2^k seconds (capped) after the last failure of that username or address, then the right
+password gets in again. An attempt is recorded as a failure before its password is checked, in one
+locked transaction, so parallel guesses get no more tries than the limit; a success clears them."""
+import functools
 import hashlib
+import math
 import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db_tx import transaction
-from ..errors import NotAuthenticated, RateLimited
+from ..errors import Invalid, NotAuthenticated, RateLimited
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import ApiToken, LoginFailure, User
+
+MIN_PASSWORD_LENGTH = 8
+
+
+@functools.cache
+def _dummy_hash():
+    """Checked for unknown users: the same method and cost as a real password."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def _hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def authenticate(username, password, *, remote_addr, now=None):
-    """The user for these credentials; NotAuthenticated or RateLimited otherwise."""
-    now = now or utcnow()
+def _delay(column, key, free, since, now, cfg):
+    """Seconds this key (a username or an address) must still wait, 0 when it may try."""
+    count, last = db.session.execute(select(func.count(), func.max(LoginFailure.at))
+                                     .where(column == key, LoginFailure.at >= since)).one()
+    if count < free:
+        return 0
+    wait = min(cfg["LOGIN_DELAY_BASE_SECONDS"] * 2 ** min(count - free, 32), cfg["LOGIN_DELAY_CAP_SECONDS"])
+    return max(0, math.ceil((last + timedelta(seconds=wait) - now).total_seconds()))
+
+
+def _reserve_attempt(username, addr, now):
+    """Count this attempt as a failure unless the username or the address must wait (RateLimited)."""
     cfg = current_app.config
+    since = now - timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"])
+    with transaction():
+        if db.engine.dialect.name == "postgresql":  # (SQLite: transaction() already holds the write lock)
+            for key in (f"login-user:{username}", f"login-addr:{addr}"):  # always this order: no deadlock
+                db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        wait = max(_delay(LoginFailure.username, username, cfg["LOGIN_MAX_FAILURES"], since, now, cfg),
+                   _delay(LoginFailure.remote_addr, addr, cfg["LOGIN_ADDRESS_MAX_FAILURES"], since, now, cfg))
+        if wait:
+            raise RateLimited("Too many failed logins; try again later", {"retry_after_seconds": wait},
+                              retry_after=wait)
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))  # prune the forgotten
+        db.session.add(LoginFailure(username=username, remote_addr=addr, at=now))
+
+
+def authenticate(username, password, *, remote_addr, now=None):
+    """The user for these credentials; NotAuthenticated or RateLimited otherwise. Unknown and inactive
+    users cost the same password check as real ones, so the answer's timing does not tell them apart."""
+    now = now or utcnow()
     username = (username or "").strip()[:64]
-    window_start = now - timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"])
-    failures = db.session.execute(
-        select(func.count()).select_from(LoginFailure)
-        .where(LoginFailure.username == username, LoginFailure.at >= window_start)).scalar_one()
-    if failures >= cfg["LOGIN_MAX_FAILURES"]:
-        raise RateLimited("Too many failed logins; try again later",
-                          {"retry_after_minutes": cfg["LOGIN_FAILURE_WINDOW_MINUTES"]})
+    _reserve_attempt(username, (remote_addr or "")[:64], now)
     user = db.session.execute(select(User).filter_by(username=username)).scalar_one_or_none()
-    if user is None or not user.is_active or not user.check_password(password or ""):
-        with transaction():
-            db.session.add(LoginFailure(username=username, remote_addr=remote_addr or "", at=now))
+    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
+    if user is None or not user.is_active or not matches:
         raise NotAuthenticated("Wrong username or password")
     with transaction():
         db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     return user
+
+
+def end_sessions(user):
+    """Every session of `user` ends (logout): their cookies carry the old session version."""
+    with transaction():
+        db.session.execute(update(User).where(User.id == user.id)
+                           .values(session_version=User.session_version + 1))
+    db.session.refresh(user)
+
+
+def change_password(user, current, new, *, remote_addr, now=None):
+    """Set a new password: every session and API token of the user ends (the caller signs the current
+    browser in again). Invalid, writing nothing, when the new one is short or the current one wrong;
+    guesses of the current password are throttled like logins (RateLimited)."""
+    now = now or utcnow()
+    if not isinstance(new, str) or not MIN_PASSWORD_LENGTH <= len(new) <= 256:
+        raise Invalid("The password was not changed", {"new_password": "too_short"})
+    _reserve_attempt(user.username, (remote_addr or "")[:64], now)
+    if not check_password_hash(user.password_hash, current or ""):
+        raise Invalid("The password was not changed", {"current_password": "wrong_password"})
+    with transaction():
+        db.session.execute(update(User).where(User.id == user.id).values(
+            password_hash=generate_password_hash(new), session_version=User.session_version + 1))
+        db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=now))
+        db.session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
+    db.session.refresh(user)
 
 
 def issue_token(user, *, now=None):
