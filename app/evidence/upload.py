@@ -210,10 +210,11 @@ def parse_upload(request, store, max_size, check_fields=None):
     return upload
 
 
-def receive_evidence(request, case, actor):
+def receive_evidence(request, case, actor, check_fields=None):
     """Stream an upload into the store and record it on the case (pages and API share this).
 
-    The actor is checked before the body is read, and the file is committed to the store
+    The actor is checked before the body is read, `check_fields` (a page's CSRF token) before the
+    first byte of the file is stored, and the file is committed to the store
     only once every field is valid, so a rejected upload leaves no file and no row; when the
     row cannot be written after all (the case closed meanwhile), the files this upload added
     to the store are removed again, unless another upload has stored the same content since
@@ -226,7 +227,7 @@ def receive_evidence(request, case, actor):
     ensure_can_add_evidence(actor, case)
     store = get_store()
     with store_errors():
-        upload = parse_upload(request, store, current_app.config["EVIDENCE_MAX_BYTES"])
+        upload = parse_upload(request, store, current_app.config["EVIDENCE_MAX_BYTES"], check_fields)
         try:
             kind, description = upload.fields.get("kind"), upload.fields.get("description", "")
             check_evidence_fields(kind, description)

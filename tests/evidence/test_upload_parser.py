@@ -126,7 +126,8 @@ def test_many_header_lines_in_a_part_are_refused(monkeypatch):
 def test_a_field_over_its_limit_is_refused_before_the_file(monkeypatch, chunk):
     raw = body([('Content-Disposition: form-data; name="description"', b"x" * (upload_module.FIELD_LIMIT + 1)),
                 FILE_PART])
-    assert _refused(raw, monkeypatch, chunk=chunk).details == {"description": f"at most {upload_module.FIELD_LIMIT} bytes"}
+    limit = upload_module.FIELD_LIMIT
+    assert _refused(raw, monkeypatch, chunk=chunk).details == {"description": f"at most {limit} bytes"}
 
 
 def test_thousands_of_parts_are_refused(monkeypatch):
