@@ -222,8 +222,8 @@ class MessageForm(FlaskForm):
 
 
 class EvidenceForm(FlaskForm):
-    """Rendered on the page; the upload itself is parsed by the streaming parser (no CSRF field in
-    the multipart body is read by WTForms, so the token travels in the query string)."""
+    """Rendered on the page; the upload itself is parsed by the streaming parser, which checks the
+    csrf_token field the template puts before the file (evidence/upload.py)."""
     file = FileField(_l("File"))
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, label("evidence_kind", k)) for k in EVIDENCE_KINDS])
     description = StringField(_l("Description"), validators=[Length(max=1000)])

@@ -5,6 +5,7 @@ Werkzeug's stock form parser spools the part to a temporary file first, and its 
 decoder copies every byte several times; this parser looks for the boundary with
 `bytes.find` and hands memoryview slices of each chunk to the writer, so each byte is
 copied once from the socket, hashed once and written once."""
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -15,8 +16,19 @@ from workflows.problems import Problem
 from ..errors import Invalid, TooLarge, UnsupportedType
 
 CHUNK = 256 * 1024
-FIELD_LIMIT = 16 * 1024
-HEADER_LIMIT = 8 * 1024
+# Every limit holds from the first byte, however the body is split into reads: only the file is large.
+FIELD_LIMIT = 16 * 1024    # one form field's value
+FORM_LIMIT = 64 * 1024     # everything that is not the file: all fields and skipped parts together
+HEADER_LIMIT = 8 * 1024    # the preamble, and one part's headers
+MAX_HEADER_LINES = 8
+MAX_PARTS = 16             # the form has four fields (csrf_token, file, kind, description)
+MAX_BOUNDARY = 100         # RFC 2046 says 70; Werkzeug's test client writes up to 72 (browsers ~40-55)
+MAX_FILENAME_BYTES = 255
+BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _malformed(problem):
+    return Invalid("Malformed multipart body", {"file": problem})
 
 
 class Upload:
@@ -42,23 +54,34 @@ class _Body:
             else:
                 self.buf = self.buf + chunk if self.buf else chunk
 
-    def read_until(self, marker, limit):
-        """Bytes up to `marker` (consumed with it), for small headers and fields."""
+    def read_until(self, marker, limit, what):
+        """The bytes up to `marker` (consumed with it), at most `limit` of them: for the preamble and headers."""
         while True:
             at = self.buf.find(marker)
+            if at > limit or (at < 0 and len(self.buf) > limit + len(marker)):
+                raise _malformed(f"{what} longer than {limit} bytes")
             if at >= 0:
                 data, self.buf = self.buf[:at], self.buf[at + len(marker):]
                 return data
-            if len(self.buf) > limit or self.eof:
-                raise Invalid("Malformed multipart body", {"file": "malformed"})
+            if self.eof:
+                raise _malformed("truncated")
             self.fill(len(self.buf) + 1)
 
-    def stream_until(self, marker, sink, limit=None):
+    def skip(self, prefix, *followed_by):
+        """Consume `prefix` if the body continues with it (and then with one of `followed_by`, if given)."""
+        self.fill(len(prefix) + max(map(len, followed_by), default=0))
+        if self.buf.startswith(prefix) and (
+                not followed_by or any(self.buf.startswith(f, len(prefix)) for f in followed_by)):
+            self.buf = self.buf[len(prefix):]
+            return True
+        return False
+
+    def stream_until(self, marker, sink):
         """Pass everything before `marker` to sink(memoryview) chunk by chunk; consume the marker.
 
         Each chunk is searched once and handed on without copying; only the few bytes at a
         chunk's end that could begin the marker are held back and joined with the next chunk."""
-        sent, keep = 0, len(marker) - 1
+        keep = len(marker) - 1
         while True:
             buf = self.buf
             at = buf.find(marker)
@@ -70,13 +93,10 @@ class _Body:
             safe = len(buf) - keep
             if safe > 0:
                 sink(memoryview(buf)[:safe])
-                sent += safe
-                if limit is not None and sent > limit:
-                    raise Invalid("A form field is too long", {"field": f"at most {limit} bytes"})
             tail = buf[max(safe, 0):]
             chunk = self.stream.read(CHUNK)
             if not chunk:
-                raise Invalid("Malformed multipart body", {"file": "truncated"})
+                raise _malformed("truncated")
             self.buf = tail + chunk if len(chunk) < keep * 4 else chunk
             if self.buf is chunk:  # the marker may straddle the held-back tail and the new chunk
                 joint = tail + chunk[:keep]
@@ -88,40 +108,100 @@ class _Body:
                     return
                 if tail:
                     sink(memoryview(tail))
-                    sent += len(tail)
 
 
-def parse_upload(request, store, max_size):
-    """Read the multipart body; returns an Upload whose writer holds the (uncommitted) file."""
-    ctype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    if ctype != "multipart/form-data" or not options.get("boundary"):
-        raise Invalid("Send multipart/form-data with a file part", {"file": "required"})
-    if request.content_length is not None and request.content_length > max_size + FIELD_LIMIT * 4:
-        raise TooLarge(f"The file is larger than {max_size // (1024 * 1024)} MB", {"max_bytes": max_size})
-    boundary = options["boundary"].encode()
-    body, upload = _Body(request.stream), Upload()
+class _Counter:
+    """A sink that refuses a part once it, or the form's non-file bytes together, pass their limit."""
+
+    def __init__(self):
+        self.total = 0
+
+    def sink(self, name, limit, keep=None):
+        size = 0
+
+        def write(data):
+            nonlocal size
+            size += len(data)
+            self.total += len(data)
+            if size > limit:
+                raise Invalid("A form field is too long", {name or "field": f"at most {limit} bytes"})
+            if self.total > FORM_LIMIT:
+                raise Invalid("The form is too large", {"file": f"form fields over {FORM_LIMIT} bytes"})
+            if keep is not None:
+                keep.extend(data)
+        return write
+
+
+def _filename(raw):
+    """The name the client gave, without its path (../../x, C:\\x); refused with control or bidi
+    characters (NUL, line breaks, U+202E that shows "exe.png" for "gnp.exe") or over 255 bytes."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "" if name in (".", "..") else name
     try:
-        body.read_until(b"--" + boundary, HEADER_LIMIT)  # preamble
-        while True:
-            body.fill(2)
-            if body.buf.startswith(b"--"):
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        size = None
+    if size is None or any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in name):
+        raise Invalid("The file name contains control characters", {"filename": "control characters"})
+    if size > MAX_FILENAME_BYTES:
+        raise Invalid("The file name is too long", {"filename": f"at most {MAX_FILENAME_BYTES} bytes"})
+    return name
+
+
+def parse_upload(request, store, max_size, check_fields=None):
+    """Read the multipart body; returns an Upload whose writer holds the (uncommitted) file.
+
+    `check_fields(fields)` sees the fields sent before the file part (a page's csrf_token) before the
+    first byte of the file is stored, or at the end when no file came."""
+    ctype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    boundary = options.get("boundary", "")
+    if ctype != "multipart/form-data" or not boundary:
+        raise Invalid("Send multipart/form-data with a file part", {"file": "required"})
+    if len(boundary) > MAX_BOUNDARY:
+        raise _malformed(f"boundary longer than {MAX_BOUNDARY} characters")
+    overhead = FORM_LIMIT + HEADER_LIMIT * (MAX_PARTS + 1)
+    if request.content_length is not None and request.content_length > max_size + overhead:
+        raise TooLarge(f"The file is larger than {max_size // (1024 * 1024)} MB", {"max_bytes": max_size})
+    delimiter = b"--" + boundary.encode()
+    body, upload, counter = _Body(request.stream), Upload(), _Counter()
+    try:
+        body.read_until(delimiter, HEADER_LIMIT, "preamble")
+        for part in range(MAX_PARTS + 1):
+            if body.skip(b"--"):
                 break  # closing boundary
-            body.read_until(b"\r\n", HEADER_LIMIT)
-            headers = body.read_until(b"\r\n\r\n", HEADER_LIMIT).decode("utf-8", "replace")
-            disposition = next((line.split(":", 1)[1] for line in headers.split("\r\n")
+            if part == MAX_PARTS:
+                raise _malformed(f"more than {MAX_PARTS} parts")
+            body.read_until(b"\r\n", HEADER_LIMIT, "boundary line")
+            lines = body.read_until(b"\r\n\r\n", HEADER_LIMIT, "part header").decode("utf-8", "replace")
+            lines = lines.split("\r\n")
+            if len(lines) > MAX_HEADER_LINES:
+                raise _malformed(f"more than {MAX_HEADER_LINES} header lines in a part")
+            disposition = next((line.split(":", 1)[1] for line in lines
                                 if line.lower().startswith("content-disposition:")), "")
             _, params = parse_options_header(disposition)
-            name, end = params.get("name", ""), b"\r\n--" + boundary
+            name, end = params.get("name", ""), b"\r\n" + delimiter
+            if "\x00" in name:
+                raise Invalid("Text must not contain NUL characters", {"field": "contains a NUL character"})
+            if body.skip(delimiter, b"\r\n", b"--"):  # an empty part: the blank line is the delimiter's CRLF
+                if "filename" not in params:
+                    upload.fields[name] = ""
+                continue
             if "filename" in params and name == "file" and upload.writer is None:
-                upload.filename = params["filename"][:255]
+                upload.filename = _filename(params["filename"])
+                if check_fields is not None:
+                    check_fields(upload.fields)
                 upload.writer = store.writer(max_size)
                 body.stream_until(end, upload.writer.write)
-            elif "filename" in params:
-                body.stream_until(end, lambda data: None)  # one file per upload; others are skipped
+            elif "filename" in params:  # one file per upload; others are skipped, within the form's limit
+                body.stream_until(end, counter.sink(name, FORM_LIMIT))
             else:
                 value = bytearray()
-                body.stream_until(end, value.extend, limit=FIELD_LIMIT)
+                body.stream_until(end, counter.sink(name, FIELD_LIMIT, value))
                 upload.fields[name] = value.decode("utf-8", "replace")
+                if "\x00" in upload.fields[name]:
+                    raise Invalid("Text must not contain NUL characters", {name: "contains a NUL character"})
+        if upload.writer is None and check_fields is not None:
+            check_fields(upload.fields)
     except BaseException:
         upload.close()
         raise
@@ -130,10 +210,11 @@ def parse_upload(request, store, max_size):
     return upload
 
 
-def receive_evidence(request, case, actor):
+def receive_evidence(request, case, actor, check_fields=None):
     """Stream an upload into the store and record it on the case (pages and API share this).
 
-    The actor is checked before the body is read, and the file is committed to the store
+    The actor is checked before the body is read, `check_fields` (a page's CSRF token) before the
+    first byte of the file is stored, and the file is committed to the store
     only once every field is valid, so a rejected upload leaves no file and no row; when the
     row cannot be written after all (the case closed meanwhile), the files this upload added
     to the store are removed again, unless another upload has stored the same content since
@@ -146,7 +227,7 @@ def receive_evidence(request, case, actor):
     ensure_can_add_evidence(actor, case)
     store = get_store()
     with store_errors():
-        upload = parse_upload(request, store, current_app.config["EVIDENCE_MAX_BYTES"])
+        upload = parse_upload(request, store, current_app.config["EVIDENCE_MAX_BYTES"], check_fields)
         try:
             kind, description = upload.fields.get("kind"), upload.fields.get("description", "")
             check_evidence_fields(kind, description)

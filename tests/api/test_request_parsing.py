@@ -6,7 +6,7 @@ from ..factories import make_order
 from .helpers import assert_error, token_for
 
 
-@pytest.mark.parametrize("depth", [17, 1_000, 100_000])
+@pytest.mark.parametrize("depth", [17, 1_000, 2_000])  # deeper bodies are over the 4 KiB of a login: 413
 def test_deeply_nested_json_is_a_400(client, ctx, depth):
     order, buyer, _ = make_order(state="paid")
     body = '{"kind": ' + "[" * depth + "]" * depth + "}"

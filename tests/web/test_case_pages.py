@@ -56,8 +56,10 @@ def test_page_upload_rejection_shows_a_message_and_success_shows_the_evidence(ap
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-        action = re.search(r'action="(/cases/\d+/evidence\?csrf_token=[^"]+)"', page).group(1).replace("&amp;", "&")
-        bad = client.post(action, data={"file": (io.BytesIO(b"MZ\x90\x00" * 50), "a.png"), "kind": "photo"},
+        action = re.search(r'action="(/cases/\d+/evidence)"', page).group(1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # sent before the file
+        bad = client.post(action, data={"csrf_token": token, "file": (io.BytesIO(b"MZ\x90\x00" * 50), "a.png"),
+                                        "kind": "photo"},
                           content_type="multipart/form-data", headers={"Referer": f"/cases/{case.id}"},
                           follow_redirects=True)
         assert bad.status_code == 200 and "不支持该文件类型" in bad.get_data(as_text=True)
@@ -66,7 +68,8 @@ def test_page_upload_rejection_shows_a_message_and_success_shows_the_evidence(ap
                                                                   "kind": "photo"},
                              content_type="multipart/form-data", headers={"Referer": f"/cases/{case.id}"})
         assert forged.status_code == 302 and db.session.query(Evidence).count() == 0
-        good = client.post(action, data={"file": (io.BytesIO(png_bytes()), "破损.png"), "kind": "photo",
+        good = client.post(action, data={"csrf_token": token, "file": (io.BytesIO(png_bytes()), "破损.png"),
+                                         "kind": "photo",
                                          "description": "快递箱破损"}, content_type="multipart/form-data")
         with client.session_transaction() as session:
             flashes = session.get("_flashes")

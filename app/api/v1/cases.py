@@ -96,7 +96,7 @@ def show_case(case_id):
 @bp.post("/cases/<int:case_id>/actions/<name>")
 @token_required
 def case_action(case_id, name):
-    data = json_body() if request.get_data() else {}
+    data = json_body(optional=True)
     get_case(g.api_user, case_id)
     expected = _expected_version(data)
     try:
