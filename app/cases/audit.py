@@ -1,15 +1,24 @@
-"""The hash-chained audit trail: each event's hash covers the previous hash and the event."""
+"""The hash-chained audit trail: each event's hash covers the previous hash and the event.
+
+Each event is also anchored: an `AuditAnchor` row (insert-only, enforced by the database) records the
+case's chain head and event count in the event's transaction. `check_case` — shared by `flask audit
+verify`, the API and the case page — checks the chain, its anchors, the case row and the case's ledger
+entries against the events."""
 import hashlib
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from ..extensions import db
+from ..payments.models import JournalEntry
 from ..timeutil import isoformat
-from .models import CaseEvent
+from .models import AuditAnchor, Case, CaseEvent
 
 FIELDS = ("case_id", "seq", "actor_id", "actor_role", "trigger", "from_phase", "from_state", "to_phase",
           "to_state", "payload")
+# entries an execution task posts after the case completed (recovering a platform advance from the shop)
+AFTER_COMPLETION = ("recovery", "receivable_settled")
 
 
 def event_hash(prev_hash, event):
@@ -20,7 +29,7 @@ def event_hash(prev_hash, event):
 
 
 def append_event(case, *, actor, role, trigger, before, payload, now):
-    """Add the next event of `case` to the session and move the case's chain head."""
+    """Add the next event of `case` and its anchor to the session and move the case's chain head."""
     event = CaseEvent(case_id=case.id, seq=case.event_count + 1, actor_id=actor.id if actor else None,
                       actor_role=role, trigger=trigger, from_phase=before[0], from_state=before[1],
                       to_phase=case.phase, to_state=case.state, payload=payload, created_at=now,
@@ -28,16 +37,107 @@ def append_event(case, *, actor, role, trigger, before, payload, now):
     event.hash = event_hash(case.audit_head, event)
     case.audit_head, case.event_count = event.hash, event.seq
     db.session.add(event)
+    db.session.add(AuditAnchor(case_id=case.id, seq=event.seq, head_hash=event.hash, event_count=event.seq,
+                               created_at=now))
     return event
+
+
+def ledger_record(case_id):
+    """[[idempotency key, kind, amount]] of the case's ledger entries: what an event records of the money."""
+    entries = db.session.execute(select(JournalEntry).where(JournalEntry.case_id == case_id)
+                                 .order_by(JournalEntry.id)).scalars()
+    return [[e.idempotency_key, e.kind, e.amount_fen] for e in entries]
+
+
+def _events(case_id):
+    return db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                              .order_by(CaseEvent.seq)).scalars().all()
+
+
+def _chain_problems(events):
+    prev = ""
+    for n, event in enumerate(events, start=1):
+        if event.seq != n:
+            return [f"event {n} is missing (found seq {event.seq})"]
+        if event.prev_hash != prev:
+            return [f"event {n} does not link to event {n - 1}"]
+        if event_hash(prev, event) != event.hash:
+            return [f"event {n} does not match its hash"]
+        prev = event.hash
+    return []
 
 
 def verify_chain(case):
     """(valid, number of events): every hash recomputes and links to the one before."""
-    events = db.session.execute(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).scalars().all()
-    prev = ""
-    for n, event in enumerate(events, start=1):
-        if event.seq != n or event.prev_hash != prev or event_hash(prev, event) != event.hash:
-            return False, len(events)
-        prev = event.hash
-    return prev == case.audit_head, len(events)
+    events = _events(case.id)
+    return not _chain_problems(events) and (events[-1].hash if events else "") == case.audit_head, len(events)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    valid: bool
+    events: int
+    anchors: int
+    problems: tuple
+
+
+def check_case(case):
+    """The whole check of one case: (a) the chain recomputes and links, (b) it matches the anchor log
+    event by event and in length, (c) the case row agrees with the chain, (d) the case's ledger entries
+    are those its events recorded."""
+    events = _events(case.id)
+    anchors = db.session.execute(select(AuditAnchor).where(AuditAnchor.case_id == case.id)
+                                 .order_by(AuditAnchor.seq, AuditAnchor.id)).scalars().all()
+    problems = (_chain_problems(events) + _anchor_problems(events, anchors) + _row_problems(case, events)
+                + _ledger_problems(case, events))
+    return AuditResult(not problems, len(events), len(anchors), tuple(problems))
+
+
+def _anchor_problems(events, anchors):
+    problems = []
+    if [a.seq for a in anchors] != list(range(1, len(anchors) + 1)):
+        problems.append("the anchor log of the case has gaps or repeats")
+    by_seq = {e.seq: e for e in events}
+    changed = [a.seq for a in anchors if a.seq in by_seq and (
+        by_seq[a.seq].hash != a.head_hash or a.event_count != a.seq)]
+    if changed:
+        problems.append(f"event {changed[0]} does not match its anchor")
+    if len(anchors) != len(events):
+        problems.append(f"the anchor log records {len(anchors)} events but the chain has {len(events)}")
+    return problems
+
+
+def _row_problems(case, events):
+    problems, last = [], events[-1] if events else None
+    if case.audit_head != (last.hash if last else "") or case.event_count != len(events):
+        problems.append(f"the case row's chain head or count ({case.event_count}) differs from the chain")
+    if last is not None and (case.phase, case.state) != (last.to_phase, last.to_state):
+        problems.append(f"the case row is {case.phase}/{case.state} but its last event ends in "
+                        f"{last.to_phase}/{last.to_state}")
+    return problems
+
+
+def _ledger_problems(case, events):
+    """Every entry posted for the case is recorded, unchanged, by the event that completed its execution
+    (entries recovering an advance come later and are not); completions written before the record
+    existed cannot be checked entry by entry."""
+    recorded = {}
+    for event in events:
+        for key, kind, amount in (event.payload or {}).get("ledger", ()):
+            recorded[key] = (kind, amount, event.seq)
+    legacy = any(e.trigger == "complete" and "ledger" not in (e.payload or {}) for e in events)
+    entries = {key: (kind, amount) for key, kind, amount in ledger_record(case.id)}
+    problems = [f"ledger entry {key} recorded by event {seq} is missing or changed"
+                for key, (kind, amount, seq) in recorded.items() if entries.get(key) != (kind, amount)]
+    problems += [f"ledger entry {key} ({kind}, {amount} fen) has no event of the case"
+                 for key, (kind, amount) in entries.items()
+                 if key not in recorded and kind not in AFTER_COMPLETION and not legacy]
+    return problems
+
+
+def check_all(case_id=None):
+    """[(case, AuditResult)] for every case (or the one), oldest first."""
+    query = select(Case).order_by(Case.id)
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    return [(case, check_case(case)) for case in db.session.execute(query).scalars()]

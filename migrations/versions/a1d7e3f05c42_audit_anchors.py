@@ -1,0 +1,53 @@
+"""audit anchor log: one insert-only row per case event, refusing UPDATE and DELETE
+
+Revision ID: a1d7e3f05c42
+Revises: 7c4e1a9b2d10
+Create Date: 2026-12-01 17:00:00
+
+The log is filled from the events already stored (their chain is trusted as it stands at upgrade: run
+`flask audit verify` before upgrading). Triggers refuse UPDATE and DELETE on every database, and TRUNCATE
+on PostgreSQL; production should also REVOKE UPDATE, DELETE, TRUNCATE on it from the application's role.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'a1d7e3f05c42'
+down_revision = '7c4e1a9b2d10'
+branch_labels = None
+depends_on = None
+
+REFUSED = "audit_anchors is append-only"
+
+
+def upgrade():
+    op.create_table('audit_anchors',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('head_hash', sa.String(length=64), nullable=False),
+    sa.Column('event_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_audit_anchors_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_anchors')),
+    sa.UniqueConstraint('case_id', 'seq', name='uq_audit_anchors_case_seq')
+    )
+    op.execute("INSERT INTO audit_anchors (case_id, seq, head_hash, event_count, created_at) "
+               "SELECT case_id, seq, hash, seq, created_at FROM case_events ORDER BY id")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"CREATE FUNCTION audit_anchors_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                   f"$$ BEGIN RAISE EXCEPTION '{REFUSED}'; END $$")
+        op.execute("CREATE TRIGGER audit_anchors_append_only BEFORE UPDATE OR DELETE ON audit_anchors "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_anchors_append_only()")
+        op.execute("CREATE TRIGGER audit_anchors_no_truncate BEFORE TRUNCATE ON audit_anchors "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION audit_anchors_append_only()")
+    else:
+        for change in ("update", "delete"):
+            op.execute(f"CREATE TRIGGER audit_anchors_no_{change} BEFORE {change.upper()} ON audit_anchors "
+                       f"BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END")
+
+
+def downgrade():
+    op.drop_table('audit_anchors')  # its triggers go with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION audit_anchors_append_only()")
