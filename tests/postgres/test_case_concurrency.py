@@ -116,7 +116,7 @@ def test_twenty_clicks_through_the_api_serialise(app, ctx):
             assert status == 409 and body["error"]["code"] in ("action_not_available", "conflict"), body
     _assert_events(case_id, winners)
     audit = client.get(f"/api/v1/cases/{case_id}/audit", headers=headers["buyer"]).get_json()
-    assert audit == {"valid": True, "events": 1 + len(winners)}
+    assert audit == {"valid": True, "events": 1 + len(winners), "anchors": 1 + len(winners), "problems": []}
 
 
 def test_two_sweepers_over_the_same_2000_overdue_cases_fire_each_deadline_once(app, ctx):
