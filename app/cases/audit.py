@@ -42,11 +42,23 @@ def append_event(case, *, actor, role, trigger, before, payload, now):
     return event
 
 
-def ledger_record(case_id):
-    """[[idempotency key, kind, amount]] of the case's ledger entries: what an event records of the money."""
-    entries = db.session.execute(select(JournalEntry).where(JournalEntry.case_id == case_id)
-                                 .order_by(JournalEntry.id)).scalars()
+def _ledger(case_id):
+    """[[idempotency key, kind, amount]] of the case's entries, those recovering an advance left out."""
+    entries = db.session.execute(select(JournalEntry).where(
+        JournalEntry.case_id == case_id, JournalEntry.kind.notin_(AFTER_COMPLETION))
+        .order_by(JournalEntry.id)).scalars()
     return [[e.idempotency_key, e.kind, e.amount_fen] for e in entries]
+
+
+def _digest(ledger):
+    return hashlib.sha256(json.dumps(ledger, separators=(",", ":")).encode()).hexdigest()
+
+
+def ledger_record(case_id):
+    """What the event completing a case records of its money: the number and a digest of its entries
+    (the entries themselves are for mediators and admins, and events are shown to the parties)."""
+    ledger = _ledger(case_id)
+    return {"entries": len(ledger), "sha256": _digest(ledger)}
 
 
 def _events(case_id):
@@ -118,21 +130,21 @@ def _row_problems(case, events):
 
 
 def _ledger_problems(case, events):
-    """Every entry posted for the case is recorded, unchanged, by the event that completed its execution
-    (entries recovering an advance come later and are not); completions written before the record
-    existed cannot be checked entry by entry."""
-    recorded = {}
-    for event in events:
-        for key, kind, amount in (event.payload or {}).get("ledger", ()):
-            recorded[key] = (kind, amount, event.seq)
-    legacy = any(e.trigger == "complete" and "ledger" not in (e.payload or {}) for e in events)
-    entries = {key: (kind, amount) for key, kind, amount in ledger_record(case.id)}
-    problems = [f"ledger entry {key} recorded by event {seq} is missing or changed"
-                for key, (kind, amount, seq) in recorded.items() if entries.get(key) != (kind, amount)]
-    problems += [f"ledger entry {key} ({kind}, {amount} fen) has no event of the case"
-                 for key, (kind, amount) in entries.items()
-                 if key not in recorded and kind not in AFTER_COMPLETION and not legacy]
-    return problems
+    """The case's entries are those the event that completed its execution recorded, unchanged (entries
+    recovering an advance come later and are left out); completions written before the record existed
+    cannot be checked this way, and a case that never completed has no entries."""
+    ledger = _ledger(case.id)
+    completions = [e for e in events if e.trigger == "complete"]
+    if completions and "ledger" not in (completions[-1].payload or {}):
+        return []
+    if not completions:
+        return [f"{len(ledger)} ledger entries of the case but no event recorded them"] if ledger else []
+    last = completions[-1]
+    recorded = last.payload["ledger"]
+    if recorded != {"entries": len(ledger), "sha256": _digest(ledger)}:
+        return [f"the case's ledger entries differ from those event {last.seq} recorded "
+                f"({len(ledger)} now, {recorded.get('entries')} recorded)"]
+    return []
 
 
 def check_all(case_id=None):

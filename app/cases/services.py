@@ -572,7 +572,7 @@ EFFECTS = {
 TASK_TRIGGERS = {"pay_refund": "awaiting_seller", "ship_replacement": "awaiting_shipment",
                  "confirm_replacement": "in_transit"}
 EXECUTION_EFFECTS = {trigger: _delegate(trigger, state) for trigger, state in TASK_TRIGGERS.items()}
-# completing records the case's ledger entries in its event: `flask audit verify` checks the ledger against it
+# completing records (a digest of) the case's ledger entries in its event: `flask audit verify` checks them
 EXECUTION_EFFECTS["complete"] = lambda case, *_: {"ledger": ledger_record(case.id)}
 
 
