@@ -1,5 +1,6 @@
 """Real rows, built through the real services."""
 import itertools
+from contextlib import contextmanager
 
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
@@ -58,10 +59,10 @@ def make_order(buyer=None, seller=None, state="paid", price_fen=10_000, quantity
     return db.session.get(type(order), order.id), buyer, seller
 
 
-def empty_tables(conn):
-    """Delete every row, newest tables first. The anchor log refuses DELETE (audit_anchors is insert-only):
-    its triggers are set aside inside this transaction, as only the schema's owner can — PostgreSQL
-    disables them, SQLite drops and recreates them."""
+@contextmanager
+def anchor_triggers_off(conn):
+    """Set aside the triggers that keep audit_anchors insert-only, inside `conn`'s transaction, as only the
+    schema's owner can: PostgreSQL disables them, SQLite drops and recreates them."""
     postgres = conn.dialect.name == "postgresql"
     triggers = [] if postgres else conn.execute(text(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_anchors'")).all()
@@ -69,9 +70,15 @@ def empty_tables(conn):
         conn.execute(text("ALTER TABLE audit_anchors DISABLE TRIGGER USER"))
     for name, _ in triggers:
         conn.execute(text(f'DROP TRIGGER "{name}"'))
-    for table in reversed(db.metadata.sorted_tables):
-        conn.execute(table.delete())
+    yield
     if postgres:
         conn.execute(text("ALTER TABLE audit_anchors ENABLE TRIGGER USER"))
     for _, sql in triggers:
         conn.execute(text(sql))
+
+
+def empty_tables(conn):
+    """Delete every row, newest tables first (the anchor log's triggers set aside)."""
+    with anchor_triggers_off(conn):
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())

@@ -8,7 +8,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
+from sqlalchemy.event import listens_for
 
 from ..extensions import db
 from ..payments.models import JournalEntry
@@ -19,6 +20,8 @@ FIELDS = ("case_id", "seq", "actor_id", "actor_role", "trigger", "from_phase", "
           "to_state", "payload")
 # entries an execution task posts after the case completed (recovering a platform advance from the shop)
 AFTER_COMPLETION = ("recovery", "receivable_settled")
+PENDING = "audit_events_to_anchor"       # session.info: this transaction's events, anchored at commit
+ANCHOR_LOCK = 0x7469616f6a6965           # pg_advisory_xact_lock key of the anchor log ("tiaojie")
 
 
 def event_hash(prev_hash, event):
@@ -37,9 +40,34 @@ def append_event(case, *, actor, role, trigger, before, payload, now):
     event.hash = event_hash(case.audit_head, event)
     case.audit_head, case.event_count = event.hash, event.seq
     db.session.add(event)
-    db.session.add(AuditAnchor(case_id=case.id, seq=event.seq, head_hash=event.hash, event_count=event.seq,
-                               created_at=now))
+    db.session.info.setdefault(PENDING, []).append(event)
     return event
+
+
+def anchor_hash(prev_hash, case_id, seq, head_hash, event_count):
+    return hashlib.sha256(f"{prev_hash}:{case_id}:{seq}:{head_hash}:{event_count}".encode()).hexdigest()
+
+
+@listens_for(db.session, "before_commit")
+def _anchor_events(session):
+    """Anchor the transaction's events just before it commits: on PostgreSQL under a transaction-scoped
+    advisory lock, so the anchors of concurrent transactions chain one after the other. Taken this late,
+    after the last flush, the lock is never held while waiting for a row. Events a rolled-back savepoint
+    undid are no longer in the session and get no anchor."""
+    if session.in_nested_transaction() or not session.info.get(PENDING):
+        return
+    session.flush()
+    events = [e for e in session.info.pop(PENDING) if e in session and inspect(e).persistent]
+    if not events:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ANCHOR_LOCK})
+    prev = session.execute(select(AuditAnchor.chain_hash).order_by(AuditAnchor.id.desc()).limit(1)).scalar() or ""
+    for event in events:
+        prev = anchor_hash(prev, event.case_id, event.seq, event.hash, event.seq)
+        session.add(AuditAnchor(case_id=event.case_id, seq=event.seq, head_hash=event.hash, event_count=event.seq,
+                                chain_hash=prev, created_at=event.created_at))
+    session.flush()
 
 
 def _ledger(case_id):
@@ -145,6 +173,22 @@ def _ledger_problems(case, events):
         return [f"the case's ledger entries differ from those event {last.seq} recorded "
                 f"({len(ledger)} now, {recorded.get('entries')} recorded)"]
     return []
+
+
+def check_anchor_log():
+    """(problems, head): every anchor's chain_hash links to the anchor before it, across all cases — so an
+    anchor rewritten, or one other than the newest removed, shows. `head` is the newest chain_hash: kept
+    outside the database, it shows the newest anchors removed too."""
+    prev, problems = "", []
+    rows = db.session.execute(select(AuditAnchor.id, AuditAnchor.case_id, AuditAnchor.seq, AuditAnchor.head_hash,
+                                     AuditAnchor.event_count, AuditAnchor.chain_hash).order_by(AuditAnchor.id))
+    for anchor_id, case_id, seq, head, count, chain in rows:
+        if anchor_hash(prev, case_id, seq, head, count) != chain:
+            problems.append(f"anchor {anchor_id} (case id {case_id}, event {seq}) does not link to the anchor "
+                            f"before it")
+            break
+        prev = chain
+    return problems, prev
 
 
 def check_all(case_id=None):

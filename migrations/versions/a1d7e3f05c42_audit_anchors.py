@@ -8,6 +8,8 @@ The log is filled from the events already stored (their chain is trusted as it s
 `flask audit verify` before upgrading). Triggers refuse UPDATE and DELETE on every database, and TRUNCATE
 on PostgreSQL; production should also REVOKE UPDATE, DELETE, TRUNCATE on it from the application's role.
 """
+import hashlib
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -27,13 +29,19 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('head_hash', sa.String(length=64), nullable=False),
     sa.Column('event_count', sa.Integer(), nullable=False),
+    sa.Column('chain_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_audit_anchors_case_id_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_anchors')),
     sa.UniqueConstraint('case_id', 'seq', name='uq_audit_anchors_case_seq')
     )
-    op.execute("INSERT INTO audit_anchors (case_id, seq, head_hash, event_count, created_at) "
-               "SELECT case_id, seq, hash, seq, created_at FROM case_events ORDER BY id")
+    conn, prev = op.get_bind(), ""
+    events = conn.execute(sa.text("SELECT case_id, seq, hash, created_at FROM case_events ORDER BY id")).all()
+    for case_id, seq, head, created_at in events:  # as app/cases/audit.py anchor_hash, frozen here
+        prev = hashlib.sha256(f"{prev}:{case_id}:{seq}:{head}:{seq}".encode()).hexdigest()
+        conn.execute(sa.text("INSERT INTO audit_anchors (case_id, seq, head_hash, event_count, chain_hash, created_at) "
+                             "VALUES (:c, :s, :h, :s, :x, :t)"),
+                     {"c": case_id, "s": seq, "h": head, "x": prev, "t": created_at})
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE FUNCTION audit_anchors_append_only() RETURNS trigger LANGUAGE plpgsql AS "
                    f"$$ BEGIN RAISE EXCEPTION '{REFUSED}'; END $$")

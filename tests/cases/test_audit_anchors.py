@@ -15,7 +15,7 @@ from app.payments.models import JournalEntry
 from app.payments.services import buyer_funding_code, escrow_code, transfer
 
 from ..api.helpers import token_for
-from ..factories import make_order
+from ..factories import anchor_triggers_off, make_order
 from ..readers import case_of
 from .test_case_services import _full_story, events, t0  # noqa: F401 - t0 is a fixture
 
@@ -40,24 +40,30 @@ def set_case(cid, **values):
     db.session.expire_all()
 
 
+def _rehash(cid, amount_fen):
+    """Rewrite the proposed amount and rehash the case's chain from the start; returns the new head."""
+    with transaction():
+        prev = ""
+        for event in events(cid):
+            if event.trigger == "propose":
+                event.payload = {**event.payload, "amount_fen": amount_fen}
+            event.prev_hash, event.hash = prev, event_hash(prev, event)
+            prev = event.hash
+    set_case(cid, audit_head=prev)
+    return prev
+
+
 def test_an_untouched_story_verifies_with_one_anchor_per_event(client, ctx, t0, runner):
     _, cid = _full_story(t0)
     assert audit(client, cid) == {"valid": True, "events": 12, "anchors": 12, "problems": []}
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "ok: 1 cases, 12 events, 12 anchors"
+    assert result.output.startswith("ok: 1 cases, 12 events, 12 anchors; anchor log head ")
 
 
 def test_recomputing_the_whole_chain_from_the_start_is_detected(client, ctx, t0, runner):
     _, cid = _full_story(t0)
-    with transaction():  # rewrite the proposed amount, then rehash every event and move the head
-        prev = ""
-        for event in events(cid):
-            if event.trigger == "propose":
-                event.payload = {**event.payload, "amount_fen": 20_000}
-            event.prev_hash, event.hash = prev, event_hash(prev, event)
-            prev = event.hash
-    set_case(cid, audit_head=prev)
+    _rehash(cid, 20_000)
     answer = audit(client, cid)
     assert answer["valid"] is False
     assert any("anchor" in p for p in answer["problems"]), answer
@@ -158,3 +164,22 @@ def test_events_show_the_parties_no_ledger_codes(client, ctx, t0):
     complete = events(cid)[-1]
     assert complete.trigger == "complete" and set(complete.payload["ledger"]) == {"entries", "sha256"}
     assert complete.payload["ledger"]["entries"] == 1
+
+
+def test_anchors_rewritten_with_the_triggers_set_aside_break_the_anchor_log(client, ctx, t0, runner):
+    """The schema's owner can set the triggers aside and rewrite a case's anchors to match a rehashed chain:
+    the case then reads as valid, but the anchor log's own chain (across cases) does not."""
+    _, first = _full_story(t0)
+    _full_story(t0)  # a later case: its anchors come after the first one's
+    _rehash(first, 20_000)
+    table = db.metadata.tables[ANCHORS]
+    with transaction():
+        conn = db.session.connection()
+        with anchor_triggers_off(conn):
+            for event in events(first):
+                conn.execute(update(table).where(table.c.case_id == first, table.c.seq == event.seq)
+                             .values(head_hash=event.hash))
+    assert audit(client, first)["valid"] is True  # the case alone cannot tell
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "FAIL anchor log: anchor" in result.output and "does not link to the anchor before it" in result.output
