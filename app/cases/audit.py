@@ -32,7 +32,8 @@ def event_hash(prev_hash, event):
 
 
 def append_event(case, *, actor, role, trigger, before, payload, now):
-    """Add the next event of `case` and its anchor to the session and move the case's chain head."""
+    """Add the next event of `case` to the session and move the case's chain head; its anchor is written
+    when the transaction commits (`_anchor_events`)."""
     event = CaseEvent(case_id=case.id, seq=case.event_count + 1, actor_id=actor.id if actor else None,
                       actor_role=role, trigger=trigger, from_phase=before[0], from_state=before[1],
                       to_phase=case.phase, to_state=case.state, payload=payload, created_at=now,

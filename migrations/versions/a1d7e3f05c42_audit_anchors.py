@@ -4,7 +4,8 @@ Revision ID: a1d7e3f05c42
 Revises: 7c4e1a9b2d10
 Create Date: 2026-12-01 17:00:00
 
-The log is filled from the events already stored (their chain is trusted as it stands at upgrade: run
+Each anchor's chain_hash links it to the anchor before it (by id, across cases). The log is filled from
+the events already stored (their chain is trusted as it stands at upgrade: run
 `flask audit verify` before upgrading). Triggers refuse UPDATE and DELETE on every database, and TRUNCATE
 on PostgreSQL; production should also REVOKE UPDATE, DELETE, TRUNCATE on it from the application's role.
 """
