@@ -97,11 +97,12 @@ def _clean_tables(request):
     app = request.getfixturevalue("app")
     from app.extensions import db
 
+    from .factories import empty_tables
+
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+            empty_tables(conn)
 
 
 @pytest.fixture

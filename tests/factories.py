@@ -1,6 +1,8 @@
 """Real rows, built through the real services."""
 import itertools
+from contextlib import contextmanager
 
+from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
 from app.auth.models import User
@@ -55,3 +57,28 @@ def make_order(buyer=None, seller=None, state="paid", price_fen=10_000, quantity
         data = {"carrier": "sf", "tracking_no": "SF100200300"} if step == "ship" else None
         perform_order_action(order.id, step, actor=actors[step], data=data, now=(paid_at or now) if step == "pay" else now)
     return db.session.get(type(order), order.id), buyer, seller
+
+
+@contextmanager
+def anchor_triggers_off(conn):
+    """Set aside the triggers that keep audit_anchors insert-only, inside `conn`'s transaction, as only the
+    schema's owner can: PostgreSQL disables them, SQLite drops and recreates them."""
+    postgres = conn.dialect.name == "postgresql"
+    triggers = [] if postgres else conn.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_anchors'")).all()
+    if postgres:
+        conn.execute(text("ALTER TABLE audit_anchors DISABLE TRIGGER USER"))
+    for name, _ in triggers:
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    if postgres:
+        conn.execute(text("ALTER TABLE audit_anchors ENABLE TRIGGER USER"))
+    for _, sql in triggers:
+        conn.execute(text(sql))
+
+
+def empty_tables(conn):
+    """Delete every row, newest tables first (the anchor log's triggers set aside)."""
+    with anchor_triggers_off(conn):
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())

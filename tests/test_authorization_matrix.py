@@ -67,7 +67,7 @@ EXPECTED = {
     ("GET", "cases.detail"):                   (LOGIN, own(200), 404,     own(200), 404,      own(200), 404,   200),
     ("POST", "cases.action"):                  (LOGIN, own(302), 404,     own(302), 404,      own(302), 404,   302),
     ("POST", "cases.post_message"):            (LOGIN, own(302), 404,     own(302), 404,      own(302), 404,   403),
-    ("POST", "cases.upload"):                  (LOGIN, own(302), 404,     own(302), 404,      own(302), 404,   302),
+    ("POST", "cases.upload"):                  (LOGIN, own(302), 404,     own(302), 404,      own(302), 404,   403),
     ("GET", "cases.evidence_content"):         (LOGIN, own(200), 404,     own(200), 404,      own(200), 404,   404),
     ("GET", "catalog.return_addresses_page"):  (LOGIN, 403,      403,     200,      200,      403,      403,   403),
     ("POST", "catalog.return_addresses_page"): (LOGIN, 403,      403,     422,      422,      403,      403,   403),

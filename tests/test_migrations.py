@@ -86,7 +86,10 @@ def test_a_database_with_the_demo_data_upgrades_from_every_earlier_revision(scra
                     assert columns(conn) == at_head
                     for table, names in at_head.items():
                         if table not in kept:
-                            assert rows(conn, table, names) == [], f"{table} is newer than {revision} but has rows"
+                            # the anchor log is filled from the events the database holds: one anchor each
+                            anchored = table == "audit_anchors" and "case_events" in kept
+                            assert len(rows(conn, table, names)) == (counts[table] if anchored else 0), (
+                                f"{table} is newer than {revision} but has rows")
                             continue
                         at = [names.index(n) for n in kept[table]]
                         assert rows(conn, table, kept[table]) == sorted(

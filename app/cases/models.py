@@ -110,3 +110,20 @@ class CaseMessage(db.Model):
     event = db.relationship("CaseEvent")
     author = db.relationship("User")
     attachments = db.relationship("Evidence", secondary="case_message_evidence", order_by="Evidence.id")
+
+
+class AuditAnchor(db.Model):
+    """The append-only anchor log: one row per event, written in the event's transaction, recording the
+    case's chain head and event count at that point. The database refuses UPDATE and DELETE on it
+    (triggers from the migration), so a chain recomputed or cut back no longer matches its anchors.
+    `chain_hash` links every anchor, across all cases, to the one before it (by id)."""
+    __tablename__ = "audit_anchors"
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False)
+    seq = db.Column(db.Integer, nullable=False)
+    head_hash = db.Column(db.String(64), nullable=False)
+    event_count = db.Column(db.Integer, nullable=False)
+    chain_hash = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("case_id", "seq", name="uq_audit_anchors_case_seq"),)

@@ -25,6 +25,7 @@ from ..timeutil import isoformat, utcnow
 from ..web import page_arg, place_problems, problem_text
 from workflows.fields import REMEDIES_WITH_AMOUNT
 
+from .audit import check_case
 from .forms import (FIELD_LABELS, CHOICE_GROUPS, ComplaintForm, EvidenceForm, MessageForm, action_form, add_problems,
                     form_values, request_form, to_fen)
 from .models import PHASES
@@ -108,7 +109,7 @@ def _render_case(case, failed=None, status=200):
                            evidence=evidence, events=events, chat=chat, contributor=contributor,
                            message_form=MessageForm(), evidence_form=EvidenceForm(),
                            ledger=case_ledger([case.id])[case.id], tasks=tasks,
-                           history=history_for(case, evidence), progress=progress_for(case, tasks, utcnow()),
+                           history=history_for(case, evidence), audit=check_case(case), progress=progress_for(case, tasks, utcnow()),
                            listing_titles=dict(shop_listings(case.shop_id)), viewer_role=case_role(current_user, case),
                            money=money_for([case.order_id])[case.order_id] if case.order_id else None), status
 

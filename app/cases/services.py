@@ -31,7 +31,7 @@ from ..orders.queries import money_for
 from ..rules import get_rules
 from ..shipping.models import Shipment
 from ..timeutil import utcnow
-from .audit import append_event
+from .audit import append_event, ledger_record
 from .models import Case, CaseMessage
 
 AFTER_SALES_KINDS = ("refund_only", "return_refund", "exchange", "compensation")
@@ -590,6 +590,8 @@ EFFECTS = {
 TASK_TRIGGERS = {"pay_refund": "awaiting_seller", "ship_replacement": "awaiting_shipment",
                  "confirm_replacement": "in_transit"}
 EXECUTION_EFFECTS = {trigger: _delegate(trigger, state) for trigger, state in TASK_TRIGGERS.items()}
+# completing records (a digest of) the case's ledger entries in its event: `flask audit verify` checks them
+EXECUTION_EFFECTS["complete"] = lambda case, *_: {"ledger": ledger_record(case.id)}
 
 
 @task_moved.connect

@@ -69,7 +69,7 @@ def test_seed_flow_refund_refused_escalated_mediated_partially_refunded(client, 
     money = money_for([order.id])[order.id]
     assert (money["refunded_fen"], money["escrow_fen"]) == (8_000, 12_000)
     audit = client.get(f"/api/v1/cases/{cid}/audit", headers=m).get_json()
-    assert audit == {"valid": True, "events": 11}
+    assert audit == {"valid": True, "events": 11, "anchors": 11, "problems": []}
     events = client.get(f"/api/v1/cases/{cid}/events?per_page=100", headers=b).get_json()["items"]
     assert [e["trigger"] for e in events][:3] == ["open", "refuse", "escalate"]
     assert db.session.get(Order, order.id).is_frozen is False

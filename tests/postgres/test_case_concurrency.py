@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
-from app.cases.audit import verify_chain
+from app.cases.audit import check_anchor_log, check_case, verify_chain
 from app.cases.models import Case, CaseEvent, CaseMessage
 from app.cases.services import open_case, perform_action
 from app.db_tx import transaction
@@ -116,7 +116,7 @@ def test_twenty_clicks_through_the_api_serialise(app, ctx):
             assert status == 409 and body["error"]["code"] in ("action_not_available", "conflict"), body
     _assert_events(case_id, winners)
     audit = client.get(f"/api/v1/cases/{case_id}/audit", headers=headers["buyer"]).get_json()
-    assert audit == {"valid": True, "events": 1 + len(winners)}
+    assert audit == {"valid": True, "events": 1 + len(winners), "anchors": 1 + len(winners), "problems": []}
 
 
 def test_two_sweepers_over_the_same_2000_overdue_cases_fire_each_deadline_once(app, ctx):
@@ -148,6 +148,8 @@ def test_two_sweepers_over_the_same_2000_overdue_cases_fire_each_deadline_once(a
     assert db.session.execute(select(func.count()).select_from(Case).where(Case.due_at <= now)).scalar_one() == 0
     for case in db.session.execute(select(Case).order_by(Case.id)).scalars():
         assert verify_chain(case) == (True, 1), case.number
+        assert check_case(case).problems == (), case.number
+    assert check_anchor_log()[0] == []  # the two sweepers' anchors chain one after the other
     # a third sweep at the same moment finds nothing left to fire
     assert sweep(now=now, batch_size=100).fired == 0
 

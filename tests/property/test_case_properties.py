@@ -25,7 +25,7 @@ from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, inva
 from sqlalchemy import func, select
 
 from app.auth.models import User
-from app.cases.audit import verify_chain
+from app.cases.audit import check_anchor_log, check_case, verify_chain
 from app.cases.models import Case, CaseEvent, CaseMessage
 from app.cases.queries import actions_for
 from app.cases.services import file_complaint, open_case, perform_action
@@ -351,8 +351,10 @@ class CaseMachine(RuleBasedStateMachine):
     def audit_chains_verify(self):
         for case in db.session.execute(select(Case)).scalars():
             assert verify_chain(case) == (True, case.event_count), case.number
+            assert check_case(case).problems == (), case.number  # anchors, case row and ledger agree too
             assert _count(CaseMessage, CaseMessage.case_id == case.id, CaseMessage.author_role == "system",
                           CaseMessage.event_id.isnot(None)) == case.event_count
+        assert check_anchor_log()[0] == []
 
     @invariant()
     def an_order_is_frozen_exactly_while_it_has_an_open_case(self):

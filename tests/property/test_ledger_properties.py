@@ -13,7 +13,7 @@ from app.orders.queries import money_for
 from app.orders.services import perform_order_action
 from app.payments.models import Account, JournalEntry, JournalLine
 
-from ..factories import make_order, make_user
+from ..factories import empty_tables, make_order, make_user
 from ..readers import assert_money_ok
 
 ACTIONS = ["pay", "ship", "deliver", "confirm_receipt", "auto_confirm", "close"]
@@ -22,8 +22,7 @@ ACTIONS = ["pay", "ship", "deliver", "confirm_receipt", "auto_confirm", "close"]
 def _clean():
     db.session.remove()
     with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+        empty_tables(conn)
 
 
 class LedgerMachine(RuleBasedStateMachine):

@@ -6,7 +6,7 @@ from workflows.cases import CLOSED_STATES
 from workflows.cases import PHASES as CASE_PHASES
 
 from ...auth.policy import contributor_role
-from ...cases.audit import verify_chain
+from ...cases.audit import check_case
 from ...cases.models import PHASES
 from ...cases.queries import (actions_for, case_ledger, case_tasks, cases_for, event_extras, events_for, get_case,
                               messages_for)
@@ -121,8 +121,9 @@ def case_events(case_id):
 @bp.get("/cases/<int:case_id>/audit")
 @token_required
 def case_audit(case_id):
-    valid, count = verify_chain(get_case(g.api_user, case_id))
-    return {"valid": valid, "events": count}
+    result = check_case(get_case(g.api_user, case_id))
+    return {"valid": result.valid, "events": result.events, "anchors": result.anchors,
+            "problems": list(result.problems)}
 
 
 @bp.get("/cases/<int:case_id>/messages")
