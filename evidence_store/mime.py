@@ -5,6 +5,16 @@ ALLOWED_MIMES = ("image/jpeg", "image/png", "image/webp", "image/gif", "applicat
 IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 TEXT_MIMES = frozenset({"text/plain", "text/csv"})
 
+#: what each kind of evidence may contain (the app's kinds; a mismatch is refused before storing)
+KIND_MIMES = {
+    "photo": tuple(sorted(IMAGE_MIMES)),
+    "chat_screenshot": tuple(sorted(IMAGE_MIMES)),
+    "video": ("video/mp4",),
+    "shipping_proof": ("application/pdf", *sorted(IMAGE_MIMES)),
+    "document": ("application/pdf", *sorted(IMAGE_MIMES)),
+    "chat_export": ("text/plain", "text/csv"),
+}
+
 #: how many leading bytes detect_mime() looks at (the writer hands it this much)
 HEAD_SIZE = 8192
 

@@ -1,0 +1,179 @@
+"""Content checks run on the whole uploaded file before it is stored (see Writer.commit):
+
+* every file: no web markup as plain bytes anywhere (a browser or a script host that sniffs it must find
+  none: GIF+HTML, PDF+HTML and MP4+HTML polyglots fail here);
+* text: UTF-8 only (with or without BOM), no NUL byte, no HTML/SVG/XML/PHP markup at all;
+* PDF: parsed with pypdf; refused when it cannot be parsed, is encrypted, has more than MAX_PDF_PAGES
+  pages or MAX_PDF_OBJECTS objects, has an active feature (JavaScript, launch, forms sent or imported,
+  embedded files, rich media, XFA) or carries a ZIP archive at its end;
+* MP4: the top-level boxes tile the file exactly from an ftyp with a known brand, with a moov that holds
+  an mvhd; nothing after the last box.
+"""
+import codecs
+import re
+import struct
+
+from .errors import InvalidContent, UnsupportedType
+
+_READ_SIZE = 1 << 20
+
+# markup that makes a file act as a page or a script: refused in any file, as raw bytes
+_ACTIVE = rb"<\s*/?\s*(?:script|html|body|iframe|frame|frameset|object|embed|applet|svg|math|form|meta|base)\b" \
+          rb"|<\?php|javascript:|vbscript:|data:text/html"
+# plus, in text, any XML/HTML structure
+_TEXT_ONLY = rb"|<\?xml|<!doctype|<!\[cdata|<!--|<%|<\s*/?\s*(?:a|img|link|style|head|div|span|input|button|" \
+             rb"textarea|select|video|audio|source|details|marquee|template|xss|x|p|b|i|u)\b[^<>]{0,2000}>" \
+             rb"|<\s*[a-z][a-z0-9-]*\b[^<>]{0,2000}\bon[a-z]+\s*="
+ACTIVE_MARKUP = re.compile(_ACTIVE, re.IGNORECASE)
+TEXT_MARKUP = re.compile(_ACTIVE + _TEXT_ONLY, re.IGNORECASE)
+_OVERLAP = 4096  # a match may straddle two chunks; no pattern above is longer
+
+_MARKUP_MESSAGE = "The file contains web page or script markup, which is not accepted as evidence."
+
+
+def scan_markup(path: str, pattern=ACTIVE_MARKUP) -> None:
+    """UnsupportedType when ``pattern`` occurs anywhere in the file."""
+    tail = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(_READ_SIZE):
+            data = tail + chunk
+            if pattern.search(data):
+                raise UnsupportedType(_MARKUP_MESSAGE)
+            tail = data[-_OVERLAP:]
+
+
+def check_text(path: str) -> None:
+    """The whole file must be UTF-8 (a BOM allowed) without NUL bytes and without markup. GB18030 and
+    other legacy encodings are refused: they cannot be told from binary data by their bytes, and every
+    exporter we know writes UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(_READ_SIZE):
+                if b"\x00" in chunk:
+                    raise UnsupportedType("Text files must not contain NUL bytes.")
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise UnsupportedType("Text files must be UTF-8.") from exc
+    scan_markup(path, TEXT_MARKUP)
+
+
+# PDF ------------------------------------------------------------------------------------------------------
+MAX_PDF_PAGES = 500
+MAX_PDF_OBJECTS = 200_000
+# names whose presence anywhere (as a key or a value) makes a PDF active
+_PDF_ACTIVE = frozenset({"/JS", "/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/EmbeddedFiles",
+                         "/EmbeddedFile", "/FileAttachment", "/RichMedia", "/RichMediaContent", "/XFA", "/GoToE",
+                         "/Sound", "/Movie", "/Rendition"})
+_PDF_DAMAGED = "The PDF is damaged or cannot be read."
+_PDF_ACTIVE_MESSAGE = "PDFs with scripts, embedded files, launch actions or forms that send data are not accepted."
+
+
+def check_pdf(path: str) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    _no_trailing_archive(path)
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            raise UnsupportedType("Encrypted PDFs are not accepted; remove the password and upload it again.")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise InvalidContent(f"The PDF has more than {MAX_PDF_PAGES} pages.")
+        _walk_pdf(reader.trailer)
+    except (UnsupportedType, InvalidContent):
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError,
+            struct.error, AssertionError) as exc:
+        raise InvalidContent(_PDF_DAMAGED) from exc
+
+
+def _walk_pdf(root) -> None:
+    """Every object reachable from the trailer (each indirect object once), without recursion."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    seen, stack, visited = set(), [root], 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            key = (obj.idnum, obj.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            obj = obj.get_object()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            raise InvalidContent("The PDF has too many objects.")
+        if isinstance(obj, DictionaryObject):
+            for name, value in obj.items():
+                if name in _PDF_ACTIVE:
+                    raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
+                if name != "/Parent":
+                    stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+        elif isinstance(obj, NameObject) and obj in _PDF_ACTIVE:
+            raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
+
+
+def _no_trailing_archive(path: str) -> None:
+    """A ZIP's end record sits in its last 64 KiB: a PDF+ZIP polyglot has one there."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 65_600))
+        tail = f.read()
+    if b"PK\x05\x06" in tail or b"PK\x06\x06" in tail:
+        raise UnsupportedType("The PDF carries an archive.")
+    if b"%%EOF" not in tail[-1024:] or tail[tail.rindex(b"%%EOF") + 5:].strip(b"\r\n\t \x00"):
+        raise InvalidContent("The PDF has data after its end.")
+
+
+# MP4 ------------------------------------------------------------------------------------------------------
+MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso8", b"mp41", b"mp42",
+                        b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4", b"MSNV", b"f4v "})
+MP4_TOP_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin",
+                           b"moof", b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"udta"})
+_MP4_DAMAGED = "The video is not a sound MP4 file."
+
+
+def _boxes(f, start: int, end: int):
+    """(type, payload offset, box end) of the boxes from start to end; InvalidContent unless they tile it."""
+    at = start
+    while at < end:
+        f.seek(at)
+        header = f.read(8)
+        if len(header) < 8 or at + 8 > end:
+            raise InvalidContent(_MP4_DAMAGED)
+        size, kind = struct.unpack(">I4s", header)
+        payload = at + 8
+        if size == 1:
+            large = f.read(8)
+            if len(large) < 8:
+                raise InvalidContent(_MP4_DAMAGED)
+            size, payload = struct.unpack(">Q", large)[0], at + 16
+        elif size == 0:
+            size = end - at
+        if size < payload - at or at + size > end:
+            raise InvalidContent(_MP4_DAMAGED)
+        yield kind, payload, at + size
+        at += size
+
+
+def check_mp4(path: str) -> None:
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        kinds = []
+        for kind, payload, end in _boxes(f, 0, size):
+            if not kinds:
+                f.seek(payload)
+                if kind != b"ftyp" or f.read(4) not in MP4_BRANDS:
+                    raise UnsupportedType("Only MP4 videos are accepted.")
+            elif kind not in MP4_TOP_BOXES:
+                raise InvalidContent(_MP4_DAMAGED)
+            if kind == b"moov" and b"mvhd" not in {k for k, _, _ in _boxes(f, payload, end)}:
+                raise InvalidContent(_MP4_DAMAGED)
+            kinds.append(kind)
+        if b"moov" not in kinds and b"moof" not in kinds:
+            raise InvalidContent(_MP4_DAMAGED)
