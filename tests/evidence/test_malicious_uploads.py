@@ -119,7 +119,7 @@ def test_kind_mismatch_is_explained_in_chinese(client, case, backend):
 
 
 CSV = ("时间,发送者,内容\n"
-       "10:00,买家,=HYPERLINK(\"http://evil.example\",\"点我\")\n"
+       "10:00,买家,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")\"\n"
        "10:01,卖家,+1+1\n"
        "10:02,买家,-2+3\n"
        "10:03,卖家,@SUM(A1)\n"
