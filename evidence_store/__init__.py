@@ -24,7 +24,7 @@ __all__ = ["ALLOWED_MIMES", "EmptyFile", "FileStore", "InvalidContent", "KIND_MI
 _S3_OPTIONS = {"endpoint_url", "region", "tmp_dir", "addressing_style"}
 
 
-def open_store(url: str, *, max_image_pixels: int = 40_000_000) -> Store:
+def open_store(url: str, *, max_image_pixels: int = 25_000_000) -> Store:
     """``file:///abs/dir`` (created if missing) or ``s3://bucket/prefix?endpoint_url=…&region=…``
     (also ``tmp_dir=`` for the local spool folder and ``addressing_style=path|virtual``; credentials
     come from the usual boto3 environment)."""

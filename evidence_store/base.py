@@ -174,7 +174,7 @@ class Store:
     tmp_dir: str
     temp_prefix: str  # the name of every temporary upload file starts with it and ends with ".part"
 
-    def __init__(self, *, max_image_pixels: int = 40_000_000):
+    def __init__(self, *, max_image_pixels: int = 25_000_000):
         self.max_image_pixels = max_image_pixels
 
     # writing -----------------------------------------------------------------------------------

@@ -49,8 +49,9 @@ def test_objects_are_sharded_by_hash(backend):
 
 
 def test_writer_takes_chunks_and_put_takes_generators(store):
-    parts = [b"%PDF-1.4\n", os.urandom(70_000), b"", os.urandom(3), os.urandom(1 << 20)]
-    data = b"".join(parts)
+    data = pdf_bytes(9 + 70_000 + 3 + (1 << 20) + 500)
+    cuts = [0, 9, 70_009, 70_009, 70_012, len(data)]
+    parts = [data[a:b] for a, b in zip(cuts, cuts[1:])]
     with store.writer(max_size=len(data)) as w:
         for part in parts:
             w.write(part)
