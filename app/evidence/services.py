@@ -39,10 +39,10 @@ TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "i
 def kind_mismatch(kind, mime):
     """The 422 for a file whose content type the kind does not accept (evidence_store.KIND_MIMES)."""
     accepted = [TYPE_NAMES[m] for m in KIND_MIMES[kind]]
-    text = f"{kind} accepts only {', '.join(accepted)}; this file is {TYPE_NAMES.get(mime, mime)}"
     message = _("Evidence of the kind “%(kind)s” accepts only %(accepted)s files; this file is %(found)s.",
                 kind=label("evidence_kind", kind), accepted=", ".join(accepted), found=TYPE_NAMES.get(mime, mime))
-    return Invalid(message, {"file": Problem(text, "kind_mismatch", kind=kind, accepted=list(KIND_MIMES[kind]))})
+    # the page shows the details: the sentence goes there too, in the user's language
+    return Invalid(message, {"file": Problem(message, "kind_mismatch", kind=kind, accepted=list(KIND_MIMES[kind]))})
 
 
 def ensure_can_add_evidence(actor, case):
