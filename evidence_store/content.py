@@ -19,9 +19,10 @@ _READ_SIZE = 1 << 20
 
 # Markup that makes a file act as a page or a script, looked for in the lower-cased bytes of every file: a
 # regex that starts with '<' (re jumps from '<' to '<'; runs of '<' are collapsed first) plus three literals.
-# A browser reads '<' + a name as a tag only with no blank between them.
-ACTIVE_TAGS = re.compile(rb"<(?:/?(?:script|html|body|iframe|frame|object|embed|applet|svg|math|form|meta|base)"
-                         rb"|\?php)")
+# A browser reads '<' + a name as a tag only with no blank between them, and the whole name.
+_NAMES = rb"(?:script|html|body|iframe|frame|object|embed|applet|svg|math|form|meta|base)(?![a-z0-9:_-])"
+# "</name" only when not part of a PDF dictionary's "<</Name" (<</Metadata, <</BaseFont, <</Form ...)
+ACTIVE_TAGS = re.compile(rb"<" + _NAMES + rb"|(?<!<)</" + _NAMES + rb"|<\?php")
 ACTIVE_LITERALS = (b"javascript:", b"vbscript:", b"data:text/html")
 # In text, also anything an HTML or XML parser reads as a tag, a declaration or a processing instruction:
 # '<' then a letter, '!', '?' or '%' (after any '/'). Found by mapping those to 'a' and dropping '/': "<a".

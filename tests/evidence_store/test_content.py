@@ -51,3 +51,16 @@ def test_mp4_box_of_size_zero_runs_to_the_end(tmp_path):
     check_mp4(write(tmp_path, data[:at] + b"\x00\x00\x00\x00mdat" + data[at + 8:]))
     with pytest.raises(InvalidContent):
         check_mp4(write(tmp_path, data + b"\x00\x00\x00"))
+
+
+def test_pdf_dictionaries_written_without_blanks_are_not_markup(tmp_path):
+    data = pdf(b"/Metadata 4 0 R", extra=(b"<</Type/Font/BaseFont/Helvetica>>",
+                                          b"<</XObject<</Form 5 0 R>>/Basement 1>>"))
+    scan_markup(write(tmp_path, data.replace(b"<< ", b"<<")))
+
+
+@pytest.mark.parametrize("data", [b"GIF89a<<script>x", b"\x00</SCRIPT>", b"<svg/onload=1>", b"<iframe src=x>",
+                                  b"<?php echo 1;"])
+def test_markup_in_binary_is_found(tmp_path, data):
+    with pytest.raises(UnsupportedType):
+        scan_markup(write(tmp_path, b"\x89binary" + data + b"\x00tail"))
