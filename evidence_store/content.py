@@ -6,8 +6,8 @@
 * PDF: parsed with pypdf; refused when it cannot be parsed, is encrypted, has more than MAX_PDF_PAGES
   pages or MAX_PDF_OBJECTS objects, has an active feature (JavaScript, launch, forms sent or imported,
   embedded files, rich media, XFA) or carries a ZIP archive at its end;
-* MP4: the top-level boxes tile the file exactly from an ftyp with a known brand, with a moov that holds
-  an mvhd; nothing after the last box.
+* MP4: the top-level boxes (printable names) tile the file exactly from an ftyp with a known brand, with a
+  moov that holds an mvhd; nothing after the last box.
 """
 import codecs
 import re
@@ -141,8 +141,7 @@ def _no_trailing_archive(path: str) -> None:
 # MP4 ------------------------------------------------------------------------------------------------------
 MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso8", b"mp41", b"mp42",
                         b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4", b"MSNV", b"f4v "})
-MP4_TOP_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin",
-                           b"moof", b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"udta"})
+_BOX_TYPE = re.compile(rb"[\x20-\x7e]{4}")  # phones add boxes of their own (Samsung: sefd): any printable name
 _MP4_DAMAGED = "The video is not a sound MP4 file."
 
 
@@ -179,7 +178,7 @@ def check_mp4(path: str) -> None:
                 f.seek(payload)
                 if kind != b"ftyp" or f.read(4) not in MP4_BRANDS:
                     raise UnsupportedType("Only MP4 videos are accepted.")
-            elif kind not in MP4_TOP_BOXES:
+            elif not _BOX_TYPE.fullmatch(kind):
                 raise InvalidContent(_MP4_DAMAGED)
             if kind == b"moov" and b"mvhd" not in {k for k, _, _ in _boxes(f, payload, end)}:
                 raise InvalidContent(_MP4_DAMAGED)
