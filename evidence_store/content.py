@@ -118,10 +118,11 @@ def _walk_pdf(root) -> None:
             for name, value in obj.items():
                 if name in _PDF_ACTIVE:
                     raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
-                if name != "/Parent":
+                if name != "/Parent" and isinstance(value, (IndirectObject, DictionaryObject, ArrayObject,
+                                                            NameObject)):
                     stack.append(value)
-        elif isinstance(obj, ArrayObject):
-            stack.extend(obj)
+        elif isinstance(obj, ArrayObject):  # numbers and strings need no visit (a /Widths array has hundreds)
+            stack.extend(v for v in obj if isinstance(v, (IndirectObject, DictionaryObject, ArrayObject, NameObject)))
         elif isinstance(obj, NameObject) and obj in _PDF_ACTIVE:
             raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
 
