@@ -4,6 +4,7 @@ temporary file, no evidence row and no case event. Kinds accept only the content
 evidence_store.KIND_MIMES (the test is generated from that table); CSV chat exports are served with
 formula cells neutralised."""
 import hashlib
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from evidence_store import KIND_MIMES
 from ..api.helpers import assert_error, token_for
 from ..evidence_store.conftest import FileBackend, S3Backend, s3_endpoint  # noqa: F401  (fixture)
 from ..factories import make_order
-from .malicious import CORPUS, GOOD, evidence_parts, multipart
+from .malicious import CORPUS, GOOD, evidence_parts, multipart, part
 
 
 @pytest.fixture(params=["file", "s3"])
@@ -70,19 +71,32 @@ def test_malicious_upload_is_refused_and_leaves_nothing(client, case, backend, b
     assert footprint(backend) == before
 
 
+def page_upload(client, case_id, parts):
+    """The case page's upload form: its CSRF token sent in the URL (today's form) and in the body."""
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    token = re.search(r'csrf_token(?:=|" value=")([^"&]+)', page).group(1)
+    body, ctype = multipart([part("csrf_token", token), *parts])
+    return client.post(f"/cases/{case_id}/evidence?csrf_token={token}", data=body,
+                       headers={"Content-Type": ctype, "Referer": f"/cases/{case_id}"})
+
+
 @pytest.mark.parametrize("bad", [b for b in CORPUS if b.name in (
     "html_named_png", "pdf_openaction_js", "mp4_ftyp_then_html", "png_pixel_flood", "pdf_as_photo")],
     ids=lambda bad: bad.name)
-def test_page_upload_refuses_a_sample_and_leaves_nothing(client, case, backend, login_as, bad):
+def test_page_upload_refuses_a_sample_and_leaves_nothing(app, client, case, backend, login_as, bad):
     case_id, _, buyer = case
     login_as(buyer)
-    before = footprint(backend)
-    body, ctype = bad.body()
-    response = client.post(f"/cases/{case_id}/evidence", data=body, headers={"Content-Type": ctype,
-                                                                          "Referer": f"/cases/{case_id}"})
-    assert response.status_code == 302 and not response.headers["Location"].endswith("#evidence")
-    db.session.rollback()
-    assert footprint(backend) == before
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        before = footprint(backend)
+        response = page_upload(client, case_id, bad.parts or evidence_parts(bad.data, bad.kind, bad.filename))
+        assert response.status_code == 302 and not response.headers["Location"].endswith("#evidence")
+        db.session.rollback()
+        assert footprint(backend) == before
+        good = page_upload(client, case_id, evidence_parts(GOOD["image/png"], "photo", "a.png"))
+        assert good.status_code == 302 and good.headers["Location"].endswith("#evidence")  # the form works
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
 
 
 def _kind_cases():
