@@ -13,18 +13,18 @@ The type is sniffed from the content (never the client's file name); images are 
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .base import Store, Stored, Writer
-from .errors import EmptyFile, InvalidContent, StoreError, TooLarge, UnsupportedType
+from .errors import EmptyFile, InvalidContent, StoreError, TooLarge, UnsupportedType, WrongKind
 from .filestore import FileStore
-from .mime import ALLOWED_MIMES, detect_mime
+from .mime import ALLOWED_MIMES, KIND_MIMES, detect_mime
 from .s3store import S3Store
 
-__all__ = ["ALLOWED_MIMES", "EmptyFile", "FileStore", "InvalidContent", "S3Store", "Store", "StoreError",
-           "Stored", "TooLarge", "UnsupportedType", "Writer", "detect_mime", "open_store"]
+__all__ = ["ALLOWED_MIMES", "EmptyFile", "FileStore", "InvalidContent", "KIND_MIMES", "S3Store", "Store",
+           "StoreError", "Stored", "TooLarge", "UnsupportedType", "Writer", "WrongKind", "detect_mime", "open_store"]
 
 _S3_OPTIONS = {"endpoint_url", "region", "tmp_dir", "addressing_style"}
 
 
-def open_store(url: str, *, max_image_pixels: int = 40_000_000) -> Store:
+def open_store(url: str, *, max_image_pixels: int = 25_000_000) -> Store:
     """``file:///abs/dir`` (created if missing) or ``s3://bucket/prefix?endpoint_url=…&region=…``
     (also ``tmp_dir=`` for the local spool folder and ``addressing_style=path|virtual``; credentials
     come from the usual boto3 environment)."""

@@ -1,10 +1,10 @@
 """The backend-independent part of the store: Stored, Writer and the Store base class.
 
 A Writer hashes the upload and spools it to a temporary file chunk by chunk; commit() checks it (empty,
-type sniffed from the content, text really UTF-8, images sound and not bombs) and hands the temporary
+type sniffed from the content and accepted by the upload's kind, the whole content checked by content.py,
+images sound and not bombs) and hands the temporary
 file to the backend, which stores it under its SHA-256 without ever overwriting anything.
 """
-import codecs
 import hashlib
 import os
 import re
@@ -12,9 +12,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from .errors import EmptyFile, StoreError, TooLarge, UnsupportedType
+from .content import check_mp4, check_pdf, check_text, scan_markup
+from .errors import EmptyFile, StoreError, TooLarge, UnsupportedType, WrongKind
 from .images import check_image, thumbnail_jpeg
-from .mime import ALLOWED_MIMES, HEAD_SIZE, IMAGE_MIMES, TEXT_MIMES, detect_mime
+from .mime import ALLOWED_MIMES, HEAD_SIZE, IMAGE_MIMES, detect_mime
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _READ_SIZE = 1 << 20
@@ -80,7 +81,9 @@ class Writer:
         self._hash.update(chunk)
         f.write(chunk)
 
-    def commit(self) -> Stored:
+    def commit(self, accept=None) -> Stored:
+        """Check the file and store it. ``accept``: the types this upload's kind takes (WrongKind for
+        another known type)."""
         if self._state == "committed":
             return self.stored
         if self._state != "open":
@@ -98,9 +101,10 @@ class Writer:
             mime = detect_mime(head)
             if mime is None or mime not in self._allowed:
                 raise UnsupportedType()
-            if mime in TEXT_MIMES:
-                _check_text(self._path)
-            elif mime in IMAGE_MIMES:
+            if accept is not None and mime not in accept:
+                raise WrongKind(mime, accept)
+            _CHECKS.get(mime, scan_markup)(self._path)
+            if mime in IMAGE_MIMES:
                 check_image(self._path, mime, self._store.max_image_pixels)
             sha = self._hash.hexdigest()
             created, stamp = self._store._commit(self._path, sha, self._size, mime)
@@ -148,18 +152,18 @@ class Writer:
             pass
 
 
-def _check_text(path: str) -> None:
-    """The whole file (not just its head) must be UTF-8 without NUL bytes."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(_READ_SIZE):
-                if b"\x00" in chunk:
-                    raise UnsupportedType()
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise UnsupportedType() from exc
+def _check_pdf(path: str) -> None:
+    scan_markup(path)
+    check_pdf(path)
+
+
+def _check_mp4(path: str) -> None:
+    check_mp4(path)
+    scan_markup(path)
+
+
+# the whole-file check of each type (images: markup here, then check_image); see content.py
+_CHECKS = {"text/plain": check_text, "text/csv": check_text, "application/pdf": _check_pdf, "video/mp4": _check_mp4}
 
 
 class Store:
@@ -170,7 +174,7 @@ class Store:
     tmp_dir: str
     temp_prefix: str  # the name of every temporary upload file starts with it and ends with ".part"
 
-    def __init__(self, *, max_image_pixels: int = 40_000_000):
+    def __init__(self, *, max_image_pixels: int = 25_000_000):
         self.max_image_pixels = max_image_pixels
 
     # writing -----------------------------------------------------------------------------------

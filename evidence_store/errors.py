@@ -29,3 +29,12 @@ class EmptyFile(StoreError):
 
 class InvalidContent(StoreError):
     default_message = "The file is damaged or cannot be read."
+
+
+class WrongKind(StoreError):
+    """A known type that the kind of evidence does not accept (a PDF sent as a photo)."""
+    default_message = "This kind of evidence does not accept this type of file."
+
+    def __init__(self, mime: str, accepted):
+        self.mime, self.accepted = mime, tuple(accepted)
+        super().__init__()

@@ -21,7 +21,7 @@ def _is_hex2(name: str) -> bool:
 class FileStore(Store):
     temp_prefix = "upload-"
 
-    def __init__(self, root: str, *, max_image_pixels: int = 40_000_000):
+    def __init__(self, root: str, *, max_image_pixels: int = 25_000_000):
         super().__init__(max_image_pixels=max_image_pixels)
         if not os.path.isabs(root):
             raise ValueError(f"the store's folder must be an absolute path: {root!r}")

@@ -2,6 +2,10 @@
 
 Every image is opened with its format fixed by the sniffed MIME type and its size read from the header
 and checked against ``max_pixels`` before a single pixel is decoded; then it is verified and decoded.
+Decoding is bounded: one image at a time per process (``_decode_slot``: a 25 MP image is 75-100 MB once
+decoded, and parallel uploads queue instead of adding up), and a thumbnail is first reduced (JPEG: decoded
+at 1/2-1/8 scale by libjpeg; others: Image.reduce) so colour conversion and resampling work on at most
+about (2 x max_px)^2 pixels.
 """
 import io
 import struct
@@ -16,6 +20,8 @@ _TOO_MANY_PIXELS = "The image has too many pixels."
 
 # warnings.catch_warnings() changes process-wide state: serialise it (it only wraps header parsing).
 _open_lock = threading.Lock()
+# at most one image decoded at a time in this process (see the module's docstring)
+_decode_slot = threading.BoundedSemaphore(1)
 
 
 def _open(fp, mime: str, max_pixels: int):
@@ -57,7 +63,8 @@ def check_image(path: str, mime: str, max_pixels: int) -> None:
         im.close()
     im = _open(path, mime, max_pixels)  # verify() leaves the image unusable: reopen to decode
     try:
-        im.load()  # a truncated or garbled pixel stream fails here
+        with _decode_slot:
+            im.load()  # a truncated or garbled pixel stream fails here
     except Exception as exc:
         raise InvalidContent(_DAMAGED) from exc
     finally:
@@ -73,19 +80,11 @@ def thumbnail_jpeg(fp, mime: str, max_px: int, max_pixels: int) -> bytes:
         raise ValueError("max_px must be at least 1")
     original = im = _open(fp, mime, max_pixels)
     try:
-        if mime == "image/jpeg":
-            im.draft("RGB", (max_px, max_px))  # let libjpeg decode at a reduced scale
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-            im = im.convert("RGBA")
-            background = Image.new("RGB", im.size, (255, 255, 255))
-            background.paste(im, mask=im.getchannel("A"))
-            im = background
-        elif im.mode.startswith("I"):  # 16/32-bit greyscale: scale down to 8 bits
-            im = im.convert("I").point(lambda v: v * (1 / 256)).convert("RGB")
-        elif im.mode != "RGB":
-            im = im.convert("RGB")
-        im.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+        with _decode_slot:
+            if im.mode in ("P", "PA") or im.mode.startswith("I"):
+                im = _to_rgb(im)  # palette and 16/32-bit images: convert first (reduce() cannot take them)
+            im.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=2.0)  # draft()/reduce() first
+            im = _to_rgb(ImageOps.exif_transpose(im))
         out = io.BytesIO()
         im.save(out, "JPEG", quality=85, optimize=True)
         return out.getvalue()
@@ -97,3 +96,17 @@ def thumbnail_jpeg(fp, mime: str, max_px: int, max_pixels: int) -> bytes:
         if im is not original:
             im.close()
         original.close()
+
+
+def _to_rgb(im):
+    """RGB, with transparency on white and 16/32-bit greyscale scaled down to 8 bits."""
+    from PIL import Image
+
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+        background = Image.new("RGB", im.size, (255, 255, 255))
+        background.paste(im, mask=im.getchannel("A"))
+        return background
+    if im.mode.startswith("I"):
+        return im.convert("I").point(lambda v: v * (1 / 256)).convert("RGB")
+    return im if im.mode == "RGB" else im.convert("RGB")

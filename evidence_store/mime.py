@@ -5,6 +5,16 @@ ALLOWED_MIMES = ("image/jpeg", "image/png", "image/webp", "image/gif", "applicat
 IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 TEXT_MIMES = frozenset({"text/plain", "text/csv"})
 
+#: what each kind of evidence may contain (the app's kinds; a mismatch is refused before storing)
+KIND_MIMES = {
+    "photo": tuple(sorted(IMAGE_MIMES)),
+    "chat_screenshot": tuple(sorted(IMAGE_MIMES)),
+    "video": ("video/mp4",),
+    "shipping_proof": ("application/pdf", *sorted(IMAGE_MIMES)),
+    "document": ("application/pdf", *sorted(IMAGE_MIMES)),
+    "chat_export": ("text/plain", "text/csv"),
+}
+
 #: how many leading bytes detect_mime() looks at (the writer hands it this much)
 HEAD_SIZE = 8192
 
@@ -65,14 +75,20 @@ def _count_unquoted(line: str, delimiter: str) -> int:
 
 
 def _looks_like_csv(text: str, truncated: bool) -> bool:
+    return csv_delimiter(text, truncated) is not None
+
+
+def csv_delimiter(text: str, truncated: bool = True) -> str | None:
+    """The delimiter of the CSV whose first lines are ``text`` (the same number of it, at least one, in each
+    of the first non-blank lines), or None when it does not look like CSV."""
     lines = text.splitlines()
     if truncated and len(lines) > 1 and not text.endswith(("\n", "\r")):
         lines.pop()  # the head may end in the middle of a line
     lines = [line for line in lines if line.strip()][:_CSV_LINES]
     if len(lines) < 2:
-        return False
+        return None
     for delimiter in _CSV_DELIMITERS:
         counts = {_count_unquoted(line, delimiter) for line in lines}
         if len(counts) == 1 and counts.pop() >= 1:
-            return True
-    return False
+            return delimiter
+    return None

@@ -27,7 +27,7 @@ class S3Store(Store):
 
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  region: str | None = None, tmp_dir: str | None = None, addressing_style: str | None = None,
-                 max_image_pixels: int = 40_000_000, client=None):
+                 max_image_pixels: int = 25_000_000, client=None):
         super().__init__(max_image_pixels=max_image_pixels)
         if not bucket:
             raise ValueError("an s3:// store needs a bucket name")

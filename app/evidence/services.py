@@ -2,8 +2,12 @@
 import logging
 import time
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
+
+from evidence_store import KIND_MIMES
+from workflows.problems import Problem
 
 from ..auth.policy import ensure_contributor
 from ..cases.audit import append_event
@@ -11,6 +15,7 @@ from ..cases.models import Case
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Invalid, NotFound
 from ..extensions import db
+from ..labels import label
 from ..timeutil import utcnow
 from .models import EVIDENCE_KINDS, Evidence
 
@@ -25,6 +30,19 @@ def check_evidence_fields(kind, description):
         errors["description"] = "at most 1000 characters"
     if errors:
         raise Invalid("Invalid evidence fields", errors)
+
+
+TYPE_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF",
+              "application/pdf": "PDF", "video/mp4": "MP4", "text/plain": "TXT", "text/csv": "CSV"}
+
+
+def kind_mismatch(kind, mime):
+    """The 422 for a file whose content type the kind does not accept (evidence_store.KIND_MIMES)."""
+    accepted = [TYPE_NAMES[m] for m in KIND_MIMES[kind]]
+    message = _("Evidence of the kind “%(kind)s” accepts only %(accepted)s files; this file is %(found)s.",
+                kind=label("evidence_kind", kind), accepted=", ".join(accepted), found=TYPE_NAMES.get(mime, mime))
+    # the page shows the details: the sentence goes there too, in the user's language
+    return Invalid(message, {"file": Problem(message, "kind_mismatch", kind=kind, accepted=list(KIND_MIMES[kind]))})
 
 
 def ensure_can_add_evidence(actor, case):

@@ -221,7 +221,11 @@ def receive_evidence(request, case, actor, check_fields=None):
     (services.discard_unreferenced; they are then left for `flask evidence verify --clean`)."""
     from flask import current_app
 
-    from .services import add_evidence, check_evidence_fields, discard_unreferenced, ensure_can_add_evidence
+    import evidence_store
+    from evidence_store import KIND_MIMES
+
+    from .services import (add_evidence, check_evidence_fields, discard_unreferenced, ensure_can_add_evidence,
+                           kind_mismatch)
     from .storage import get_store, store_errors
 
     ensure_can_add_evidence(actor, case)
@@ -231,7 +235,10 @@ def receive_evidence(request, case, actor, check_fields=None):
         try:
             kind, description = upload.fields.get("kind"), upload.fields.get("description", "")
             check_evidence_fields(kind, description)
-            stored = upload.writer.commit()
+            try:
+                stored = upload.writer.commit(accept=KIND_MIMES[kind])
+            except evidence_store.WrongKind as exc:
+                raise kind_mismatch(kind, exc.mime) from None
         finally:
             upload.close()
     added = [stored] if stored.created else []

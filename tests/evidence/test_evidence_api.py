@@ -16,6 +16,7 @@ from app.extensions import db
 
 from ..api.helpers import assert_error, token_for
 from ..factories import make_order, make_user
+from .malicious import GOOD
 
 
 def png_bytes(size=(40, 30), color=(200, 30, 30)):
@@ -142,7 +143,7 @@ def test_non_party_cannot_upload_or_see_evidence(app, client, case_setup):
 def test_downloads_are_nosniff_and_non_images_are_attachments(client, case_setup):
     case_id, _, _, b, _ = case_setup
     image_id = upload(client, b, case_id, png_bytes()).get_json()["id"]
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = GOOD["application/pdf"]
     pdf_id = upload(client, b, case_id, pdf, filename="invoice.pdf", kind="document").get_json()["id"]
     image = client.get(f"/api/v1/evidence/{image_id}/content", headers=b)
     assert image.headers["X-Content-Type-Options"] == "nosniff" and image.mimetype == "image/png"

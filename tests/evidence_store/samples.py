@@ -35,15 +35,40 @@ def png_claiming(width, height):
     return bytes(data)
 
 
+def _filler(n):
+    """n random bytes with no 'P' or '<' (so no ZIP record or markup appears by chance)."""
+    return os.urandom(n).replace(b"P", b"p").replace(b"<", b"(")
+
+
 def pdf_bytes(size):
-    """``size`` bytes that sniff as a PDF (magic + random body)."""
-    head = b"%PDF-1.7\n"
-    return (head + os.urandom(max(0, size - len(head))))[:size]
+    """A sound one-page PDF of exactly ``size`` bytes (at least 400): the rest is a stream of random bytes."""
+    filler = max(0, size - 400)
+    for _ in range(5):
+        objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                   b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+                   b"<< /Length %d >>\nstream\n" % filler + _filler(filler) + b"\nendstream"]
+        out, offsets = b"%PDF-1.7\n", []
+        for number, body in enumerate(objects, 1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+        xref = len(out)
+        out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+        out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+        if len(out) == size or filler + size - len(out) < 0:
+            return out
+        filler += size - len(out)
+    return out
 
 
 def mp4_bytes(size=4096):
+    """An MP4 skeleton of ``size`` bytes: ftyp, moov with an mvhd, and an mdat of random bytes (below 148
+    bytes only the ftyp is sound: enough for sniffing)."""
     head = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
-    return head + os.urandom(size - len(head))
+    moov = struct.pack(">I", 116) + b"moov" + struct.pack(">I", 108) + b"mvhd" + b"\x00" * 100
+    if size < len(head) + len(moov) + 8:
+        return head + os.urandom(size - len(head))
+    rest = size - len(head) - len(moov)
+    return head + moov + struct.pack(">I", rest) + b"mdat" + _filler(rest - 8)
 
 
 ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4

@@ -17,7 +17,7 @@ def test_file_url_creates_the_folder(tmp_path):
 
 def test_max_image_pixels_is_passed_on(tmp_path):
     assert open_store(f"file://{tmp_path}", max_image_pixels=123).max_image_pixels == 123
-    assert open_store(f"file://{tmp_path}").max_image_pixels == 40_000_000
+    assert open_store(f"file://{tmp_path}").max_image_pixels == 25_000_000
 
 
 @pytest.mark.parametrize("url", ["file://relative/dir", "file:relative", "ftp://host/x", "/abs/path",
