@@ -133,9 +133,13 @@ class _Counter:
 
 
 def _filename(raw):
-    """The name the client gave, without its path (../../x, C:\\x); refused with control or bidi
-    characters (NUL, line breaks, U+202E that shows "exe.png" for "gnp.exe") or over 255 bytes."""
-    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    """The name the client gave, without its path (C:\\Users\\x.png → x.png); refused when the path climbs
+    (../x: nothing a browser sends), with control or bidi characters (NUL, line breaks, U+202E that shows
+    "exe.png" for "gnp.exe") or over 255 bytes."""
+    parts = raw.replace("\\", "/").split("/")
+    if ".." in parts:
+        raise Invalid("The file name must not contain a path", {"filename": "path"})
+    name = parts[-1]
     name = "" if name in (".", "..") else name
     try:
         size = len(name.encode("utf-8"))

@@ -69,10 +69,15 @@ def test_api_upload_with_an_unsafe_filename_is_422_and_leaves_nothing(app, clien
     assert everything(app) == before
 
 
-def test_a_traversal_filename_keeps_only_its_last_component(client, case_setup):  # noqa: F811
+def test_a_climbing_path_is_refused_and_a_full_path_keeps_its_last_component(app, client, case_setup):  # noqa: F811
     case_id, _, _, b, _ = case_setup
+    before = everything(app)
     response = post(client, f"/api/v1/cases/{case_id}/evidence",
                     [("kind", "photo"), ("file", (fresh_png(), "../../../etc/cron.d/x.png"))], b)
+    assert assert_error(response, 422, "invalid")["details"] == {"filename": "path"}
+    assert everything(app) == before
+    response = post(client, f"/api/v1/cases/{case_id}/evidence",
+                    [("kind", "photo"), ("file", (fresh_png(), "/home/me/x.png"))], b)
     assert response.status_code == 201 and response.get_json()["filename"] == "x.png"
 
 
