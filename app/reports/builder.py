@@ -65,14 +65,16 @@ def build_report(case, viewer, now):
     chat = order_messages(case.order_id, per_page=ALL)[0] if case.order_id else []
     tasks = case_tasks([case.id])[case.id]
     history = history_for(case, evidence)
-    rejections = db.session.execute(select(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.trigger == "reject_proposal").order_by(CaseEvent.seq)).scalars().all()
+    # each party's confirmation or rejection of a proposal, with its time and reason
+    confirmations = db.session.execute(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.trigger.in_(("accept_proposal", "reject_proposal")))
+        .order_by(CaseEvent.seq)).scalars().all()
     context = dict(
         case=case, order=case.order, viewer=viewer, generated_at=now, audit=check_case(case),
         events=events_for(case, per_page=ALL)[0], history=history, messages=messages, chat=chat,
-        evidence=evidence, tasks=tasks, ledger=case_ledger([case.id])[case.id], rejections=rejections,
+        evidence=evidence, tasks=tasks, ledger=case_ledger([case.id])[case.id], confirmations=confirmations,
         money=money_for([case.order_id])[case.order_id] if case.order_id else None,
         listing_titles=dict(shop_listings(case.shop_id)),
         # a party rejected the proposal and the mediator ruled: the routes outside the platform (seed)
-        outside_routes=bool(case.remedy_final and rejections))
+        outside_routes=case.remedy_final and any(c.trigger == "reject_proposal" for c in confirmations))
     return context, {e.thumb_sha256 for e in evidence if e.thumb_sha256}

@@ -1,5 +1,6 @@
 """Real cases for the report tests (and bench/report.py), driven through the services to their ends."""
 import io
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -107,6 +108,14 @@ def pdf_text(pdf, page=None):
 def squeeze(text):
     """Text without any whitespace: a long hash or line may wrap anywhere."""
     return "".join(text.split())
+
+
+FOOTER = re.compile(r"(案件|Case)TJ[0-9-]+·(生成时间|Generated).{0,200}?(第\d+页/共\d+页|Page\d+of\d+)")
+
+
+def body_text(pdf):
+    """squeeze(pdf_text) without the page footers: a message that runs over a page break reads whole."""
+    return FOOTER.sub("", squeeze(pdf_text(pdf)))
 
 
 def pdf_pages(pdf):

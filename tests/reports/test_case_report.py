@@ -11,7 +11,7 @@ from app.web import money
 
 from ..api.helpers import assert_error, token_for
 from ..factories import make_user
-from .stories import (mediated_ruling, negotiated_refund, pdf_fonts, pdf_pages, pdf_text, platform_advance, squeeze)
+from .stories import (body_text, mediated_ruling, negotiated_refund, pdf_fonts, pdf_pages, pdf_text, platform_advance, squeeze)
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def the_case(case_id):
 def assert_whole_case_printed(pdf, case, *, chinese):
     """Every message, every evidence hash, the ledger amounts and the audit result are in the PDF's text;
     every page carries the footer (case number, audit head) and its page number."""
-    text, flat = pdf_text(pdf), squeeze(pdf_text(pdf))
+    text, flat = pdf_text(pdf), body_text(pdf)
     for m in case_messages(case):
         assert squeeze(m) in flat, m
     for sha in db.session.execute(db.select(Evidence.sha256).where(Evidence.case_id == case.id)).scalars():
