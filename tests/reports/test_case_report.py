@@ -57,7 +57,8 @@ def assert_whole_case_printed(pdf, case, *, chinese):
 def case_messages(case):
     from app.cases.models import CaseMessage
     from app.chat.models import OrderMessage
-    bodies = list(db.session.execute(db.select(CaseMessage.body).where(CaseMessage.case_id == case.id)).scalars())
+    bodies = list(db.session.execute(db.select(CaseMessage.body).where(
+        CaseMessage.case_id == case.id, CaseMessage.author_role != "system")).scalars())
     return bodies + list(db.session.execute(db.select(OrderMessage.body).where(
         OrderMessage.order_id == case.order_id)).scalars())
 
