@@ -85,7 +85,8 @@ def child(database_url, case_id, mode):
     import io
 
     from pypdf import PdfReader
-    print(json.dumps({"seconds": seconds, "build_seconds": build_seconds, "bytes": len(pdf), "pages": len(PdfReader(io.BytesIO(pdf)).pages),
+    print(json.dumps({"seconds": seconds, "build_seconds": build_seconds, "bytes": len(pdf),
+                      "pages": len(PdfReader(io.BytesIO(pdf)).pages),
                       "rss_mb": rss / 1024}))
 
 
@@ -145,9 +146,11 @@ def main():
     for n, cid in ids.items():
         r, b = run(url, cid, "report"), run(url, cid, "bare")
         results[n] = r
-        print(f"{n:>8} {r['build_seconds']:>8.2f} {r['seconds']:>9.2f} {b['seconds']:>7.2f} {r['seconds'] / b['seconds']:>6.2f} "
+        print(f"{n:>8} {r['build_seconds']:>8.2f} {r['seconds']:>9.2f} {b['seconds']:>7.2f} "
+              f"{r['seconds'] / b['seconds']:>6.2f} "
               f"{r['pages']:>6} {r['rss_mb']:>10.0f} {b['rss_mb']:>8.0f}")
-    print(f"time(200)/time(20) = {results[200]['seconds'] / results[20]['seconds']:.2f} (10x the messages; target <= 12)")
+    print(f"time(200)/time(20) = {results[200]['seconds'] / results[20]['seconds']:.2f} "
+          "(10x the messages; target <= 12)")
     print(f"time(500)/time(20) = {results[500]['seconds'] / results[20]['seconds']:.2f} (25x the messages)")
 
 

@@ -30,12 +30,14 @@ def ensure_cjk_font():
                           "fonts-noto-cjk", {"font": "no CJK font found by fontconfig (fc-list :lang=zh)"})
 
 
+@functools.cache
 def _fetcher_class():
+    """Defined on first use: WeasyPrint (and Pango) load only when a report is rendered."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class ThumbnailFetcher(URLFetcher):
         """Serves `evidence:<sha256>` for the registered thumbnails and refuses every other URL (http, file,
-        data:, anything), recording each call in `calls` and each refusal in `refused`."""
+        data: of any size, anything), recording each call in `calls` and each refusal in `refused`."""
 
         def __init__(self, store, allowed):
             super().__init__(timeout=1, allowed_protocols=(), allow_redirects=False)

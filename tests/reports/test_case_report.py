@@ -11,7 +11,8 @@ from app.web import money
 
 from ..api.helpers import assert_error, token_for
 from ..factories import make_user
-from .stories import (body_text, mediated_ruling, negotiated_refund, pdf_fonts, pdf_pages, pdf_text, platform_advance, squeeze)
+from .stories import (body_text, mediated_ruling, negotiated_refund, pdf_fonts, pdf_pages, pdf_text, platform_advance,
+                      squeeze)
 
 
 @pytest.fixture

@@ -150,3 +150,16 @@ def test_flask_report_case_writes_the_pdf_and_refuses_without_a_cjk_font(app, ct
     monkeypatch.setattr(render, "cjk_fonts", lambda: ())
     result = runner.invoke(args=["report", "case", case.number, "-o", str(tmp_path / "z.pdf"), "--lang", "zh"])
     assert result.exit_code != 0 and "CJK" in result.output and not (tmp_path / "z.pdf").exists()
+
+
+def test_the_page_says_why_when_no_cjk_font_is_installed(client, ctx, login_as, monkeypatch):
+    now = utcnow()
+    cid = negotiated_refund(now, images=0)
+    from app.cases.models import Case
+    from app.extensions import db
+    login_as(db.session.get(Case, cid).buyer)
+    monkeypatch.setattr(render, "cjk_fonts", lambda: ())
+    response = client.get(f"/cases/{cid}/report.pdf", headers={"Referer": f"http://localhost/cases/{cid}"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{cid}")
+    page = client.get(f"/cases/{cid}").get_data(as_text=True)
+    assert "CJK" in page and "fonts-noto-cjk" in page

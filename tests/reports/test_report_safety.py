@@ -95,7 +95,8 @@ def test_hostile_text_and_files_fetch_nothing_and_print_as_text(client, ctx, lis
     post_order_message(order.id, actor=buyer, body=texts[2], now=now)
     huge = "<img src=\"data:image/png;base64," + "A" * 4_800 + "\">"
     post_case_message(case.id, actor=buyer, body=huge, now=now)
-    photo = upload(case.id, buyer, png(3), description=texts[1], filename=f'"><img src="http://127.0.0.1:{port}/fn">.png')
+    photo = upload(case.id, buyer, png(3), description=texts[1],
+                   filename=f'"><img src="http://127.0.0.1:{port}/fn">.png')
     svg = upload(case.id, seller, SVG.format(port=port).encode(), kind="document", description=texts[3],
                  filename="drawing.svg")
     assert svg.mime == "text/plain" and svg.thumb_sha256 is None  # an SVG is sniffed as text: never drawn
