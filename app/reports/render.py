@@ -31,9 +31,23 @@ def ensure_cjk_font():
 
 
 @functools.cache
+def _weasyprint():
+    """WeasyPrint, imported on first use (it loads Pango). Importing it sets Pillow's LOAD_TRUNCATED_IMAGES for
+    the whole process, which would let the evidence store accept truncated images: set back at once (the
+    report's own thumbnails are whole JPEGs)."""
+    from PIL import ImageFile
+
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    import weasyprint
+    import weasyprint.urls
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
+    return weasyprint
+
+
+@functools.cache
 def _fetcher_class():
-    """Defined on first use: WeasyPrint (and Pango) load only when a report is rendered."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    URLFetcher, URLFetcherResponse = _weasyprint().urls.URLFetcher, _weasyprint().urls.URLFetcherResponse
 
     class ThumbnailFetcher(URLFetcher):
         """Serves `evidence:<sha256>` for the registered thumbnails and refuses every other URL (http, file,
@@ -71,8 +85,8 @@ def render_pdf(context, fetcher):
     """The report's PDF: templates/reports/case.html (autoescaped: user text cannot add markup) with
     `fetcher` as the only way out."""
     from flask import render_template
-    from weasyprint import HTML
 
+    HTML = _weasyprint().HTML
     ensure_cjk_font()
     return HTML(string=render_template("reports/case.html", **context), base_url="evidence:",
                 url_fetcher=fetcher).write_pdf()

@@ -147,3 +147,19 @@ def test_no_cjk_font_refuses_with_a_clear_error_and_stores_nothing(client, ctx, 
     assert "CJK" in response.get_json()["error"]["message"]
     assert db.session.query(CaseReport).count() == 0
     assert db.session.query(Evidence).count() == 0
+
+
+def test_rendering_a_report_leaves_the_evidence_checks_as_strict_as_before(client, ctx):
+    """Importing WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process: after a report, a
+    truncated JPEG must still be refused at upload."""
+    import evidence_store
+    from app.evidence.storage import get_store
+    from PIL import Image
+    now = utcnow()
+    order, buyer, _seller = make_order(state="delivered", now=now)
+    case = open_case(order.id, actor=buyer, kind="refund_only", reason="quality", amount_fen=10_000, now=now)
+    assert client.get(f"/api/v1/cases/{case.id}/report.pdf", headers=token_for(client, buyer)).status_code == 200
+    out = io.BytesIO()
+    Image.new("RGB", (200, 200), (200, 30, 30)).save(out, "JPEG")
+    with pytest.raises(evidence_store.InvalidContent):
+        get_store().put_bytes(out.getvalue()[:700])  # a truncated JPEG
