@@ -5,9 +5,9 @@ PIP     := $(VENV)/bin/pip
 FLASK   := FLASK_APP=run.py $(VENV)/bin/flask
 MO      := app/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # Debian packages the app needs at run time (WeasyPrint's Pango, CJK fonts, graphviz).
-APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk graphviz
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-cjk graphviz
 # and what the tests need: Debian's Chromium for the Playwright browser tests (no browser download)
-TEST_APT_PACKAGES := chromium
+TEST_APT_PACKAGES := chromium poppler-utils
 
 .PHONY: run test install system-deps worker clean soak
 

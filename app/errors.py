@@ -56,6 +56,11 @@ class Invalid(DomainError):
     status, code = 422, "invalid"
 
 
+class Unavailable(DomainError):
+    """Something the request needs is missing on this server (e.g. a CJK font for a report)."""
+    status, code = 503, "unavailable"
+
+
 class RateLimited(DomainError):
     status, code = 429, "rate_limited"
 

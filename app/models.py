@@ -8,3 +8,4 @@ from .cases.models import Case, CaseEvent, CaseMessage  # noqa: F401
 from .chat.models import OrderMessage, case_message_evidence  # noqa: F401
 from .evidence.models import Evidence  # noqa: F401
 from .execution.models import ExecutionTask, Penalty  # noqa: F401
+from .reports.models import CaseReport  # noqa: F401

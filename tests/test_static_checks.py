@@ -25,6 +25,10 @@ REVIEWED = {
     ("app/rulebook/routes.py", "Markup(svg(phase).decode())"):
         "Graphviz SVG of the phase machines drawn from the spec tables in workflows/ (state and trigger "
         "names from code, no database value); Graphviz escapes label text as XML itself",
+    ("app/reports/render.py",
+     "HTML(string=render_template('reports/case.html', **context), base_url='evidence:', url_fetcher=fetcher)"):
+        "the HTML is an autoescaped template; `fetcher` is the report's ThumbnailFetcher object (it loads "
+        "only registered evidence thumbnails), not text",
 }
 # (template, the expression before |safe): why it is safe — none today
 SAFE_IN_TEMPLATES = {}

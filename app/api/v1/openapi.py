@@ -163,6 +163,7 @@ ERROR_TEXT = {
     416: "The requested byte range is not satisfiable",
     422: "Invalid field values (details per field)",
     429: "Too many failed logins; try again later",
+    503: "The server cannot do this now (a report needs a CJK font installed)",
 }
 
 
@@ -428,6 +429,18 @@ def paths(rules):
             "get": operation("verifyCaseAudit", "Verify the case's hash-chained audit trail",
                              responses(200, "The verification", ref("Audit"), 401, 404),
                              parameters=[case_id], tags=["cases"]),
+        },
+        "/cases/{case_id}/report.pdf": {
+            "get": operation(
+                "getCaseReport", "The printable case report (PDF) as this caller may see the case; cached until "
+                                 "the case changes",
+                {"200": {"description": "The report", "content": {"application/pdf": {
+                    "schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
+                 **error_responses(401, 404, 422, 503)},
+                parameters=[case_id, {"name": "lang", "in": "query", "required": False,
+                                      "description": "zh or en; default: the Accept-Language header, else zh",
+                                      "schema": string(("zh", "en"))}],
+                tags=["cases"]),
         },
         "/cases/{case_id}/messages": {
             "get": operation("listCaseMessages", "The case thread, oldest first",
