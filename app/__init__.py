@@ -71,6 +71,8 @@ def create_app(config_name=None, **overrides):
     app.cli.add_command(payments_cli)
     from .cases.cli import audit_cli
     app.cli.add_command(audit_cli)
+    from .reports.cli import report_cli
+    app.cli.add_command(report_cli)
     @app.before_request
     def _refuse_nul_characters():
         """PostgreSQL text cannot hold NUL: refuse it in page query strings and forms on every database
