@@ -63,6 +63,7 @@ EXPECTED = {
     ("POST", "cases.complain_listing"):        (LOGIN, 422,      422,     403,      403,      403,      403,   403),
     ("GET", "cases.index"):                    (LOGIN, 200,      200,     200,      200,      200,      200,   200),
     ("GET", "cases.queue"):                    (LOGIN, 403,      403,     403,      403,      200,      200,   200),
+    ("GET", "cases.export"):                   (LOGIN, 403,      403,     403,      403,      200,      200,   200),
     ("GET", "cases.inbox"):                    (LOGIN, 403,      403,     200,      200,      403,      403,   403),
     ("GET", "cases.detail"):                   (LOGIN, own(200), 404,     own(200), 404,      own(200), 404,   200),
     ("POST", "cases.action"):                  (LOGIN, own(302), 404,     own(302), 404,      own(302), 404,   302),
@@ -84,6 +85,7 @@ EXPECTED = {
     ("POST", "api_v1.create_order_message"):   (401,   own(201), 404,     own(201), 404,      own(403), 404,   403),
     ("POST", "api_v1.create_complaint"):       (401,   own(409), 404,     404,      404,      404,      404,   404),
     ("GET", "api_v1.list_cases"):              (401,   200,      200,     200,      200,      200,      200,   200),
+    ("GET", "api_v1.export_cases"):            (401,   403,      403,     403,      403,      200,      200,   200),
     ("GET", "api_v1.show_case"):               (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
     ("POST", "api_v1.case_action"):            (401,   own(409), 404,     own(409), 404,      own(422), 404,   409),
     ("GET", "api_v1.case_audit"):              (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
@@ -217,7 +219,9 @@ def _call(app, key, rule, world, client, token):
     else:
         with client.session_transaction() as session:  # a message flashed by an earlier refusal is not this answer's
             session.pop("_flashes", None)
-    return client.open(path, method=method, headers=headers, **body)
+    # buffered: read a streamed answer (the CSV export) to its end at once, as a server does; left unread, the test
+    # client keeps its request's contexts pushed, and the next role's request would share its `g` (and user)
+    return client.open(path, method=method, headers=headers, buffered=True, **body)
 
 
 def _fill(value, world):
