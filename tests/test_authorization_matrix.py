@@ -219,9 +219,7 @@ def _call(app, key, rule, world, client, token):
     else:
         with client.session_transaction() as session:  # a message flashed by an earlier refusal is not this answer's
             session.pop("_flashes", None)
-    # buffered: read a streamed answer (the CSV export) to its end at once, as a server does; left unread, the test
-    # client keeps its request's contexts pushed, and the next role's request would share its `g` (and user)
-    return client.open(path, method=method, headers=headers, buffered=True, **body)
+    return client.open(path, method=method, headers=headers, **body)
 
 
 def _fill(value, world):

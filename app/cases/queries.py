@@ -144,8 +144,9 @@ EXPORT_BATCH = 500  # rows per fetch from the cursor: two batches at most are al
 
 
 def export_rows(user, filters=CaseFilter(), *, batch=EXPORT_BATCH):
-    """The rows of the case export, newest first, read `batch` at a time from a server-side cursor (constant
-    memory however many cases match): columns only, no ORM objects kept in the session."""
+    """The rows of the case export, newest first: columns only, read `batch` at a time from a cursor of a
+    connection of their own (a server-side cursor on PostgreSQL), so memory stays flat however many cases match.
+    The query is built now; the generator needs no app or request context (a streamed response outlives them)."""
     from ..auth.models import User
     from ..catalog.models import Shop
     buyer, mediator = aliased(User), aliased(User)
@@ -155,8 +156,14 @@ def export_rows(user, filters=CaseFilter(), *, batch=EXPORT_BATCH):
                     Case.remedy_amount_fen)
              .join(buyer, buyer.id == Case.buyer_id).join(Shop, Shop.id == Case.shop_id)
              .outerjoin(mediator, mediator.id == Case.mediator_id)
-             .where(*filter_clauses(user, filters)).order_by(Case.id.desc()))
-    yield from db.session.execute(query.execution_options(yield_per=batch))
+             .where(*filter_clauses(user, filters)).order_by(Case.id.desc())
+             .execution_options(yield_per=batch))
+    engine = db.engine
+
+    def rows():
+        with engine.connect() as conn:
+            yield from conn.execute(query)
+    return rows()
 
 
 def seller_inbox(user, *, limit=200):

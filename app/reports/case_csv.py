@@ -7,7 +7,7 @@ import io
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app
 from flask_babel import lazy_gettext as _l
 
 from ..cases.queries import CaseFilter, export_rows
@@ -63,24 +63,30 @@ def _row(r, labels, zone):
 
 
 def csv_chunks(user, filters=CaseFilter()):
-    """The export as UTF-8 byte chunks of about FLUSH_AT characters: the BOM and the header, then the rows."""
-    labels, zone = _labels(), _zone()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write(BOM)
-    writer.writerow([str(h) for h in HEADER])
-    for r in export_rows(user, filters):
-        writer.writerow(_row(r, labels, zone))
-        if buffer.tell() >= FLUSH_AT:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    """The export as UTF-8 byte chunks of about FLUSH_AT characters: the BOM and the header, then the rows.
+    Labels, time zone and query are fixed now, in the caller's context and language; the returned generator
+    needs no Flask context, so a streamed response can run it after the request's context is gone."""
+    labels, zone, rows = _labels(), _zone(), export_rows(user, filters)
+    header = [str(h) for h in HEADER]
+
+    def chunks():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        buffer.write(BOM)
+        writer.writerow(header)
+        for r in rows:
+            writer.writerow(_row(r, labels, zone))
+            if buffer.tell() >= FLUSH_AT:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+    return chunks()
 
 
 def csv_response(user, filters):
     """The export as a streamed attachment (rows are read while the response is sent)."""
-    response = Response(stream_with_context(csv_chunks(user, filters)), mimetype="text/csv")
+    response = Response(csv_chunks(user, filters), mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename={filename()}"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
