@@ -33,6 +33,7 @@ PROBLEM_TEXTS = {
     "not_number": _l("Please enter a number."),
     "not_text": _l("Please enter text."),
     "not_a_choice": _l("Please choose one of the options."),
+    "not_a_date": _l("Please enter a date as YYYY-MM-DD."),
     "too_long": _l("At most %(max)s characters."),
     "too_many": _l("At most %(max)s entries."),
     "penalty_kind": _l("Choose a kind of penalty."),

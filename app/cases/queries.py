@@ -1,17 +1,25 @@
 """Reads for case pages and the API."""
+import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from workflows.cases import available_actions
+from workflows.cases import CLOSED_STATES, available_actions
+from workflows.cases import PHASES as CASE_PHASES
+from workflows.problems import Problem
+from workflows.rules import COMPLAINT_TYPES
 
 from ..auth.policy import case_role, ensure_can_view_case, visible_cases_clause
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..ids import MAX_ID
 from ..payments.models import JournalEntry, JournalLine
 from ..rules import get_rules
-from .models import Case, CaseEvent, CaseMessage
+from .models import KINDS, PHASES, Case, CaseEvent, CaseMessage
 from .services import _prepare
 
 
@@ -23,16 +31,139 @@ def get_case(user, case_id):
     return ensure_can_view_case(user, case)
 
 
-def cases_for(user, *, phase=None, state=None, page=1, per_page=20):
+CASE_STATES = tuple(dict.fromkeys([s.name for p in CASE_PHASES.values() for s in p.spec.states]
+                                + list(CLOSED_STATES)))
+
+
+def reason_codes():
+    """What the reason filter takes: the after-sales reasons and the complaint types (a complaint's reason)."""
+    return tuple(dict.fromkeys([c for codes in get_rules()["reasons"].values() for c in codes]
+                               + list(COMPLAINT_TYPES)))
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """The case list's filters (all optional): the list page, the API's list and the CSV exports."""
+    phase: str | None = None
+    state: str | None = None
+    kind: str | None = None
+    reason: str | None = None
+    shop: int | None = None
+    mediator: int | None = None
+    opened_from: date | None = None   # opened on or after this day in the display time zone (Asia/Shanghai)
+    opened_to: date | None = None     # …and on or before this one
+
+    def args(self):
+        """The filters as query-string values (for links that keep them)."""
+        return {k: str(v) for k, v in vars(self).items() if v is not None}
+
+
+FILTERS = tuple(CaseFilter.__dataclass_fields__)
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ID = re.compile(r"[0-9]{1,10}")
+
+
+def case_filter(args, *, blank_is_none=False):
+    """A CaseFilter from query-string values; Invalid (422) naming each bad one. A page's empty select
+    (`blank_is_none`) is no filter; the API refuses an empty value like any other unknown one."""
+    choices = {"phase": PHASES, "state": CASE_STATES, "kind": KINDS, "reason": reason_codes()}
+    values, problems = {}, {}
+    for name in FILTERS:
+        raw = args.get(name)
+        if raw is None or (blank_is_none and raw == ""):
+            continue
+        if name in choices:
+            if raw in choices[name]:
+                values[name] = raw
+            else:
+                problems[name] = Problem(f"one of {', '.join(choices[name])}", "not_a_choice")
+        elif name in ("shop", "mediator"):
+            if ID.fullmatch(raw) and 1 <= int(raw) <= MAX_ID:
+                values[name] = int(raw)
+            else:
+                problems[name] = Problem(f"an id from 1 to {MAX_ID}", "not_a_choice")
+        else:
+            try:
+                values[name] = date.fromisoformat(raw) if DATE.fullmatch(raw) else None
+            except ValueError:
+                values[name] = None
+            if values[name] is None:
+                problems[name] = Problem("a date as YYYY-MM-DD", "not_a_date")
+    if problems:
+        raise Invalid("Invalid filters", problems)
+    return CaseFilter(**values)
+
+
+def _day_start_utc(day):
+    """Midnight of `day` in the display time zone, as naive UTC; None past the calendar's ends."""
+    try:
+        local = datetime.combine(day, time(), tzinfo=ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+        return local.astimezone(timezone.utc).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return None
+
+
+def filter_clauses(user, f):
+    """WHERE clauses for the cases `user` may see that match `f`."""
     where = [visible_cases_clause(user, Case)]
-    if phase:
-        where.append(Case.phase == phase)
-    if state:
-        where.append(Case.state == state)
+    where += [getattr(Case, name) == getattr(f, name) for name in ("phase", "state", "kind") if getattr(f, name)]
+    if f.reason:
+        where.append(or_(Case.reason == f.reason, Case.complaint_type == f.reason))
+    if f.shop:
+        where.append(Case.shop_id == f.shop)
+    if f.mediator:
+        where.append(Case.mediator_id == f.mediator)
+    start = _day_start_utc(f.opened_from) if f.opened_from else None
+    if start is not None:
+        where.append(Case.created_at >= start)
+    end = _day_start_utc(f.opened_to + timedelta(days=1)) if f.opened_to and f.opened_to < date.max else None
+    if end is not None:
+        where.append(Case.created_at < end)
+    return where
+
+
+def cases_for(user, filters=CaseFilter(), *, page=1, per_page=20):
+    """A page of the cases `user` may see that match `filters`, newest first, and how many match."""
+    where = filter_clauses(user, filters)
     total = db.session.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
     rows = db.session.execute(select(Case).where(*where).options(joinedload(Case.order))
                               .order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return rows, total
+
+
+def filter_people():
+    """{"shops": [(id, name)], "mediators": [(id, name)]} for the list's shop and mediator filters."""
+    from ..auth.models import User
+    from ..catalog.models import Shop
+    return {"shops": db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all(),
+            "mediators": db.session.execute(select(User.id, User.display_name).where(User.role == "mediator")
+                                            .order_by(User.display_name, User.id)).all()}
+
+
+EXPORT_BATCH = 500  # rows per fetch from the cursor: two batches at most are alive at once
+
+
+def export_rows(user, filters=CaseFilter(), *, batch=EXPORT_BATCH):
+    """The rows of the case export, newest first: columns only, read `batch` at a time from a cursor of a
+    connection of their own (a server-side cursor on PostgreSQL), so memory stays flat however many cases match.
+    The query is built now; the generator needs no app or request context (a streamed response outlives them)."""
+    from ..auth.models import User
+    from ..catalog.models import Shop
+    buyer, mediator = aliased(User), aliased(User)
+    query = (select(Case.number, Case.kind, Case.reason, Case.complaint_type, Case.phase, Case.state,
+                    buyer.display_name.label("buyer"), Shop.name.label("shop"), mediator.display_name.label("mediator"),
+                    Case.amount_fen, Case.created_at, Case.updated_at, Case.due_at, Case.remedy_type,
+                    Case.remedy_amount_fen)
+             .join(buyer, buyer.id == Case.buyer_id).join(Shop, Shop.id == Case.shop_id)
+             .outerjoin(mediator, mediator.id == Case.mediator_id)
+             .where(*filter_clauses(user, filters)).order_by(Case.id.desc())
+             .execution_options(yield_per=batch))
+    engine = db.engine
+
+    def rows():
+        with engine.connect() as conn:
+            yield from conn.execute(query)
+    return rows()
 
 
 def seller_inbox(user, *, limit=200):

@@ -18,8 +18,9 @@ from ..extensions import csrf
 from ..evidence.download import send_evidence
 from ..evidence.queries import evidence_for, get_evidence
 from ..evidence.upload import receive_evidence, stored_photos
-from ..labels import label, system_did
+from ..labels import LABELS, label, system_did
 from ..orders.queries import get_order, money_for
+from ..reports.case_csv import csv_response
 from ..rules import get_rules
 from ..timeutil import isoformat, utcnow
 from ..web import page_arg, place_problems, problem_text
@@ -28,9 +29,10 @@ from workflows.fields import REMEDIES_WITH_AMOUNT
 from .audit import check_case
 from .forms import (FIELD_LABELS, CHOICE_GROUPS, ComplaintForm, EvidenceForm, MessageForm, action_form, add_problems,
                     form_values, request_form, to_fen)
-from .models import PHASES
-from .queries import (actions_for, case_ledger, case_tasks, cases_for, events_for, get_case, history_for,
-                      mediator_queue, messages_for, progress_for, seller_inbox, shop_listings)
+from .models import KINDS, PHASES
+from .queries import (CASE_STATES, CaseFilter, actions_for, case_filter, case_ledger, case_tasks, cases_for,
+                      events_for, filter_people, get_case, history_for, mediator_queue, messages_for, progress_for,
+                      reason_codes, seller_inbox, shop_listings)
 from .services import file_complaint, open_case, perform_action, request_options
 
 bp = Blueprint("cases", __name__)
@@ -40,15 +42,48 @@ def _form_errors(form):
     return "; ".join(f"{form[k].label.text}: {', '.join(map(str, v))}" for k, v in form.errors.items())
 
 
+EXPORTERS = ("mediator", "admin")
+
+
+def _list_filters():
+    """The list's filters from the query string (an empty select is no filter), and the problems to show
+    beside their fields."""
+    try:
+        return case_filter(request.args, blank_is_none=True), {}
+    except Invalid as err:
+        return None, {name: problem_text(problem) for name, problem in err.details.items()}
+
+
+def _list_page(filters, problems):
+    """The case list; with problems in its filters (422) it shows them and no cases."""
+    page, staff = page_arg(), current_user.role in EXPORTERS
+    cases, total = cases_for(current_user, filters, page=page, per_page=20) if filters else ([], 0)
+    return render_template(
+        "cases/list.html", cases=cases, total=total, page=page, per_page=20, filters=filters or CaseFilter(),
+        problems=problems, values=request.args, phases=PHASES, options=_filter_options(),
+        people=filter_people() if staff else None, can_export=staff), 422 if problems else 200
+
+
+def _filter_options():
+    """{filter: [(value, label)]} for the list's selects."""
+    return {"phase": [(p, label("phase", p)) for p in PHASES],
+            "state": [(s, label("case_state", s)) for s in CASE_STATES],
+            "kind": [(k, label("kind", k)) for k in KINDS],
+            "reason": [(r, label("reason" if r in LABELS["reason"] else "complaint_type", r)) for r in reason_codes()]}
+
+
 @bp.route("/cases")
 @login_required
 def index():
-    phase = request.args.get("phase")
-    phase = phase if phase in PHASES else None
-    page = page_arg()
-    cases, total = cases_for(current_user, phase=phase, page=page, per_page=20)
-    return render_template("cases/list.html", cases=cases, total=total, page=page, per_page=20, phase=phase,
-                           phases=PHASES)
+    return _list_page(*_list_filters())
+
+
+@bp.route("/cases/export.csv")
+@role_required(*EXPORTERS)
+def export():
+    """The list's cases, as filtered, as CSV (UTF-8 with BOM), streamed."""
+    filters, problems = _list_filters()
+    return _list_page(None, problems) if problems else csv_response(current_user, filters)
 
 
 @bp.app_context_processor

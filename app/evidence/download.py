@@ -6,11 +6,9 @@ from flask import Response, send_file
 
 from evidence_store.mime import HEAD_SIZE, csv_delimiter
 
+from ..csv_cells import neutralise
 from ..errors import NotFound
 from .storage import get_store
-
-#: a cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def send_evidence(evidence, thumbnail=False):
@@ -38,11 +36,6 @@ def send_evidence(evidence, thumbnail=False):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-def neutralise(cell):
-    """A cell a spreadsheet would run as a formula gets a leading single quote (shown as text)."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _neutralised_csv(stream):

@@ -360,6 +360,29 @@ def evidence_content_responses():
     return out
 
 
+def case_filters(rules):
+    """The case list's filters (app.cases.queries.case_filter), for the list and the CSV export."""
+    def query(name, schema, description=None):
+        out = {"name": name, "in": "query", "required": False, "schema": schema}
+        return {**out, "description": description} if description else out
+    day = {"type": "string", "format": "date"}
+    return [query("phase", string(PHASES)), query("state", string(case_states())), query("kind", string(KINDS)),
+            query("reason", string(_unique([*reason_codes(rules), *COMPLAINT_TYPES])),
+                  "an after-sales reason, or a complaint's type"),
+            query("shop", an_id(), "a shop's id"), query("mediator", an_id(), "the assigned mediator's user id"),
+            query("opened_from", day, "opened on or after this day (Asia/Shanghai)"),
+            query("opened_to", day, "opened on or before this day (Asia/Shanghai)")]
+
+
+def csv_responses():
+    out = {"200": {"description": "The cases as CSV, one row per case after a header row",
+                   "headers": {"Content-Disposition": {"schema": {"type": "string"},
+                                                       "description": "attachment; filename=cases-<date>-<time>.csv"}},
+                   "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    out.update(error_responses(401, 403, 422))
+    return out
+
+
 def paths(rules):
     order_id, case_id = path_id("order_id", "order"), path_id("case_id", "case")
     return {
@@ -399,9 +422,13 @@ def paths(rules):
             "get": operation(
                 "listCases", "The cases the caller may see, newest first",
                 responses(200, "A page of cases", ref("CasePage"), 401, 422),
-                parameters=[{"name": "phase", "in": "query", "required": False, "schema": string(PHASES)},
-                            {"name": "state", "in": "query", "required": False, "schema": string(case_states())},
-                            *PAGING], tags=["cases"]),
+                parameters=[*case_filters(rules), *PAGING], tags=["cases"]),
+        },
+        "/cases/export.csv": {
+            "get": operation(
+                "exportCases", "The filtered cases as CSV (UTF-8 with BOM, labels in the requester's language, "
+                               "times in Asia/Shanghai), newest first, streamed: mediators and admins only",
+                csv_responses(), parameters=case_filters(rules), tags=["cases"]),
         },
         "/cases/{case_id}": {
             "get": operation("getCase", "One case with the actions this caller may take now",
