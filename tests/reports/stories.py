@@ -98,7 +98,7 @@ def platform_advance(now):
 def pdf_text(pdf, page=None):
     """The text of the PDF (or of one page, 1-based), as a PDF reader extracts it."""
     if shutil.which("pdftotext"):
-        args = ["pdftotext", "-enc", "UTF-8", "-layout"] + (["-f", str(page), "-l", str(page)] if page else [])
+        args = ["pdftotext", "-enc", "UTF-8"] + (["-f", str(page), "-l", str(page)] if page else [])
         return subprocess.run(args + ["-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     from pypdf import PdfReader
     pages = PdfReader(io.BytesIO(pdf)).pages

@@ -120,7 +120,7 @@ def test_columns_are_labelled_in_the_requesters_language_times_in_shanghai_and_a
     response = client.get(f"/cases/export.csv?kind=complaint&mediator={world['mediator'].id}")
     header, rows = _read(response)
     assert header == ["案件编号", "类型", "原因", "阶段", "状态", "买家", "店铺", "调解员", "金额（元）", "金额（分）",
-                      "提交时间", "最后变更", "时限", "结果"]
+                      "提交时间", "最近变更", "时限", "处理结果"]
     assert rows == [[world["n"]["mediated"], "投诉", "付款未发货", "平台介入调解", "小二已受理", "buyer 测试", "甲店",
                      "mediator 测试", "10.00", "1000", "2026-03-10 20:00", "2026-03-10 20:00", "2026-03-13 20:00", ""]]
     disposition = response.headers["Content-Disposition"]

@@ -6,6 +6,8 @@ import threading
 
 import pytest
 
+from evidence_store.errors import UnsupportedType
+
 from app.cases.services import open_case
 from app.chat.services import post_case_message, post_order_message
 from app.evidence.models import Evidence
@@ -97,9 +99,10 @@ def test_hostile_text_and_files_fetch_nothing_and_print_as_text(client, ctx, lis
     post_case_message(case.id, actor=buyer, body=huge, now=now)
     photo = upload(case.id, buyer, png(3), description=texts[1],
                    filename=f'"><img src="http://127.0.0.1:{port}/fn">.png')
-    svg = upload(case.id, seller, SVG.format(port=port).encode(), kind="document", description=texts[3],
-                 filename="drawing.svg")
-    assert svg.mime == "text/plain" and svg.thumb_sha256 is None  # an SVG is sniffed as text: never drawn
+    with pytest.raises(UnsupportedType):  # an SVG (markup) is refused as evidence: it never reaches a report
+        upload(case.id, seller, SVG.format(port=port).encode(), kind="document", filename="drawing.svg")
+    chat = upload(case.id, seller, "七天内补发，运费我出\n".encode(), kind="chat_export", description=texts[3],
+                  filename="chat.txt")
 
     response = client.get(f"/api/v1/cases/{case.id}/report.pdf", headers=token_for(client, buyer))
     assert response.status_code == 200
@@ -111,7 +114,7 @@ def test_hostile_text_and_files_fetch_nothing_and_print_as_text(client, ctx, lis
     flat = body_text(pdf)
     for text in texts + [photo.filename, huge]:
         assert squeeze(text) in flat, text
-    assert photo.sha256 in flat and svg.sha256 in flat
+    assert photo.sha256 in flat and chat.sha256 in flat
     from pypdf import PdfReader
     reader = PdfReader(io.BytesIO(pdf))
     assert "/EmbeddedFiles" not in str(reader.trailer["/Root"].get_object().get("/Names", {}))
