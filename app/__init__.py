@@ -32,6 +32,10 @@ def create_app(config_name=None, **overrides):
     if not app.config["SECRET_KEY"]:
         from .auth.secret_key import instance_secret_key
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if app.config["TRUSTED_PROXIES"]:  # the client's address and scheme as the proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     if app.config["CELERY_BROKER_URL"]:  # jobs go where this app is configured to send them
         celery_app.conf.broker_url = app.config["CELERY_BROKER_URL"]
 
