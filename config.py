@@ -41,6 +41,10 @@ class Config:
     LOGIN_FAILURE_WINDOW_MINUTES = _env("LOGIN_FAILURE_WINDOW_MINUTES", 24 * 60, int)
     LOGIN_DELAY_BASE_SECONDS = _env("LOGIN_DELAY_BASE_SECONDS", 1, int)
     LOGIN_DELAY_CAP_SECONDS = _env("LOGIN_DELAY_CAP_SECONDS", 15 * 60, int)
+    # How many reverse proxies in front of the app add X-Forwarded-For/-Proto (0: none, the header is ignored).
+    # Behind a proxy, leaving it 0 makes the proxy's address every client's: login throttling by address
+    # then throttles the whole site.
+    TRUSTED_PROXIES = _env("TRUSTED_PROXIES", 0, int)
     EVIDENCE_STORE_URL = _env("EVIDENCE_STORE_URL", f"file://{INSTANCE_DIR / 'evidence'}")
     EVIDENCE_MAX_BYTES = _env("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, int)
     # 25 MP: a 24 MP phone photo (5712 x 4284) or a 1170 x 20000 long screenshot fits; decoded it is 75-100 MB

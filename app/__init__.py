@@ -14,6 +14,11 @@ from .extensions import babel, csrf, db, login_manager, migrate
 from .ids import MAX_ID, IdConverter  # noqa: F401  (also app.MAX_ID, as before)
 from .jobs import celery_app
 
+# The most bytes of an urlencoded page form (read before any of it is parsed; the API and the evidence upload
+# have limits of their own). Werkzeug parses such a body whole, field by field: 20 MB of "a=1&" took 15 s and
+# 700 MB. The longest real form, a decision's findings + rule + note in Chinese percent-encoded, is ≈ 56 KB.
+PAGE_FORM_LIMIT = 128 * 1024
+
 
 def create_app(config_name=None, **overrides):
     config_name = config_name or os.environ.get("TIAOJIE_CONFIG", "development")
@@ -27,6 +32,10 @@ def create_app(config_name=None, **overrides):
     if not app.config["SECRET_KEY"]:
         from .auth.secret_key import instance_secret_key
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if app.config["TRUSTED_PROXIES"]:  # the client's address and scheme as the proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     if app.config["CELERY_BROKER_URL"]:  # jobs go where this app is configured to send them
         celery_app.conf.broker_url = app.config["CELERY_BROKER_URL"]
 
@@ -35,6 +44,7 @@ def create_app(config_name=None, **overrides):
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    app.before_request(_limit_page_forms)  # before CSRFProtect's hook, the first to read the form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     from . import models  # noqa: F401  (register every table)
@@ -110,6 +120,19 @@ def create_app(config_name=None, **overrides):
     register_template_helpers(app)
     register_error_handlers(app)
     return app
+
+
+def _limit_page_forms():
+    """413 for an urlencoded page body over PAGE_FORM_LIMIT: by its Content-Length before a byte is read, and
+    by reading at most one byte past it from a streamed one."""
+    if request.path.startswith("/api/") or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    from werkzeug.exceptions import RequestEntityTooLarge
+    if (request.content_length or 0) > PAGE_FORM_LIMIT:
+        raise RequestEntityTooLarge()
+    request.max_content_length = PAGE_FORM_LIMIT + 1  # a streamed body: read one byte past the limit at most
+    if len(request.get_data(cache=True)) > PAGE_FORM_LIMIT:  # (the form is then parsed from these bytes)
+        raise RequestEntityTooLarge()
 
 
 def _select_locale():

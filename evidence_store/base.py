@@ -12,7 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from .content import check_mp4, check_pdf, check_text, scan_markup
+from .content import check_mp4, check_pdf, check_text, no_pdf_inside, scan_markup
 from .errors import EmptyFile, StoreError, TooLarge, UnsupportedType, WrongKind
 from .images import check_image, thumbnail_jpeg
 from .mime import ALLOWED_MIMES, HEAD_SIZE, IMAGE_MIMES, detect_mime
@@ -103,6 +103,8 @@ class Writer:
                 raise UnsupportedType()
             if accept is not None and mime not in accept:
                 raise WrongKind(mime, accept)
+            if mime != "application/pdf":
+                no_pdf_inside(self._path)
             _CHECKS.get(mime, scan_markup)(self._path)
             if mime in IMAGE_MIMES:
                 check_image(self._path, mime, self._store.max_image_pixels)

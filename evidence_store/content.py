@@ -116,7 +116,7 @@ def _walk_pdf(root) -> None:
             raise InvalidContent("The PDF has too many objects.")
         if isinstance(obj, DictionaryObject):
             for name, value in obj.items():
-                if name in _PDF_ACTIVE:
+                if name in _PDF_ACTIVE or (name == "/URI" and not _plain_link(value)):
                     raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
                 if name != "/Parent" and isinstance(value, (IndirectObject, DictionaryObject, ArrayObject,
                                                             NameObject)):
@@ -125,6 +125,29 @@ def _walk_pdf(root) -> None:
             stack.extend(v for v in obj if isinstance(v, (IndirectObject, DictionaryObject, ArrayObject, NameObject)))
         elif isinstance(obj, NameObject) and obj in _PDF_ACTIVE:
             raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
+
+
+_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def _plain_link(value) -> bool:
+    """A link action's /URI is a web or mail address (or relative): not javascript:, file:, data: ... (blanks
+    and control characters dropped first, as browsers do)."""
+    value = value.get_object() if hasattr(value, "get_object") else value
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not isinstance(value, str):
+        return True  # not a string: nothing a reader would open
+    match = re.match(r"([a-z][a-z0-9+.-]*):", re.sub(r"[\x00-\x20\x7f]", "", value).lower())
+    return match is None or match.group(1) in _LINK_SCHEMES
+
+
+def no_pdf_inside(path: str) -> None:
+    """A file that is not a PDF must not be one too: Acrobat takes any file with "%PDF-" in its first KiB
+    for a PDF (an MP4's mdat or a PNG's text chunk can carry one, scripts and all, past the other checks)."""
+    with open(path, "rb") as f:
+        if b"%PDF-" in f.read(1024):
+            raise UnsupportedType("The file carries a PDF.")
 
 
 def _no_trailing_archive(path: str) -> None:

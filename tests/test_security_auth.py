@@ -312,3 +312,26 @@ def test_a_case_page_cannot_be_framed_leaks_no_referrer_and_is_not_cached(client
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def _token_attempts(client, names, forwarded_for, password="nope"):
+    return [client.post("/api/v1/auth/token", json={"username": name, "password": password},
+                        headers={"X-Forwarded-For": forwarded_for}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+                        ).status_code for name in names]
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own(app, ctx, database_url, tmp_path):
+    """Found by the attack on issue 11: behind a reverse proxy (HTTPS in production) every request came from
+    the proxy's address, so 20 failed logins by anyone throttled every login of the site. TRUSTED_PROXIES=1
+    takes the client's address from the proxy's X-Forwarded-For."""
+    proxied = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, EVIDENCE_STORE_URL=f"file://{tmp_path}/ev",
+                         TRUSTED_PROXIES=1)
+    buyer = make_user("buyer")
+    client = proxied.test_client()
+    assert _token_attempts(client, [f"nobody{i}" for i in range(21)], "203.0.113.5")[-1] == 429
+    assert _token_attempts(client, [buyer.username], "203.0.113.6", password=PASSWORD) == [200]
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(app, client, ctx):
+    statuses = [_token_attempts(client, [f"nobody{i}"], f"203.0.113.{i}")[0] for i in range(21)]
+    assert statuses[:20] == [401] * 20 and statuses[20] == 429

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.event import listens_for
 
 from ..extensions import db
-from ..payments.models import JournalEntry
+from ..payments.models import Account, JournalEntry, JournalLine
 from ..timeutil import isoformat
 from .models import AuditAnchor, Case, CaseEvent
 
@@ -79,15 +79,26 @@ def _ledger(case_id):
     return [[e.idempotency_key, e.kind, e.amount_fen] for e in entries]
 
 
+def _lines(case_id):
+    """[[idempotency key, account code, amount]] of the lines of those entries: where the money went."""
+    rows = db.session.execute(select(JournalEntry.idempotency_key, Account.code, JournalLine.amount_fen)
+                              .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+                              .join(Account, Account.id == JournalLine.account_id)
+                              .where(JournalEntry.case_id == case_id, JournalEntry.kind.notin_(AFTER_COMPLETION))
+                              .order_by(JournalEntry.id, JournalLine.id))
+    return [list(row) for row in rows]
+
+
 def _digest(ledger):
     return hashlib.sha256(json.dumps(ledger, separators=(",", ":")).encode()).hexdigest()
 
 
 def ledger_record(case_id):
     """What the event completing a case records of its money: the number and a digest of its entries
-    (the entries themselves are for mediators and admins, and events are shown to the parties)."""
+    (the entries themselves are for mediators and admins, and events are shown to the parties), and a
+    digest of their lines: the accounts the money went to."""
     ledger = _ledger(case_id)
-    return {"entries": len(ledger), "sha256": _digest(ledger)}
+    return {"entries": len(ledger), "sha256": _digest(ledger), "lines_sha256": _digest(_lines(case_id))}
 
 
 def _events(case_id):
@@ -170,9 +181,12 @@ def _ledger_problems(case, events):
         return [f"{len(ledger)} ledger entries of the case but no event recorded them"] if ledger else []
     last = completions[-1]
     recorded = last.payload["ledger"]
-    if recorded != {"entries": len(ledger), "sha256": _digest(ledger)}:
+    if (recorded.get("entries"), recorded.get("sha256")) != (len(ledger), _digest(ledger)):
         return [f"the case's ledger entries differ from those event {last.seq} recorded "
                 f"({len(ledger)} now, {recorded.get('entries')} recorded)"]
+    # (completions recorded before the lines were covered carry no lines_sha256)
+    if "lines_sha256" in recorded and recorded["lines_sha256"] != _digest(_lines(case.id)):
+        return [f"the lines of the case's ledger entries differ from those event {last.seq} recorded"]
     return []
 
 

@@ -137,6 +137,33 @@ def test_a_ledger_amount_changed_after_the_fact_is_detected(client, ctx, t0):
     assert answer["problems"] == ["the case's ledger entries differ from those event 12 recorded (1 now, 1 recorded)"]
 
 
+def test_a_refund_line_moved_to_another_account_is_detected(client, ctx, t0, runner):
+    """Found by the attack on issue 11: the digest covered the entries (key, kind, amount) but not their
+    lines, so a refund redirected to another buyer's account left both `audit verify` and `payments
+    verify` reading ok (the books still balance)."""
+    from app.payments.models import Account, JournalLine
+    order, cid = _full_story(t0)
+    other = make_order(state="delivered", now=t0)[1]
+    with transaction():  # an account of another buyer, made the ordinary way
+        transfer(buyer_funding_code(other.id), escrow_code(order.id), 1, "other:1", kind="payment",
+                 order_id=order.id)
+        transfer(escrow_code(order.id), buyer_funding_code(other.id), 1, "other:2", kind="payment",
+                 order_id=order.id)
+    theirs = db.session.execute(select(Account.id).where(Account.code == buyer_funding_code(other.id))).scalar_one()
+    ours = db.session.execute(select(Account.id).where(Account.code == buyer_funding_code(case_of(cid).buyer_id))
+                              ).scalar_one()
+    refund = db.session.execute(select(JournalEntry).where(JournalEntry.case_id == cid)).scalar_one()
+    with transaction():
+        db.session.execute(update(JournalLine.__table__).where(
+            JournalLine.__table__.c.entry_id == refund.id, JournalLine.__table__.c.account_id == ours)
+            .values(account_id=theirs))
+    db.session.expire_all()
+    answer = audit(client, cid)
+    assert answer["valid"] is False
+    assert answer["problems"] == ["the lines of the case's ledger entries differ from those event 12 recorded"]
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 1
+
+
 def test_the_case_page_shows_the_check_to_the_mediator(client, ctx, t0, login_as):
     _, cid = _full_story(t0)
     login_as(db.session.get(User, case_of(cid).mediator_id))
@@ -162,7 +189,7 @@ def test_money_booked_on_a_case_that_never_completed_is_detected(client, ctx, t0
 def test_events_show_the_parties_no_ledger_codes(client, ctx, t0):
     _, cid = _full_story(t0)
     complete = events(cid)[-1]
-    assert complete.trigger == "complete" and set(complete.payload["ledger"]) == {"entries", "sha256"}
+    assert complete.trigger == "complete" and set(complete.payload["ledger"]) == {"entries", "sha256", "lines_sha256"}
     assert complete.payload["ledger"]["entries"] == 1
 
 

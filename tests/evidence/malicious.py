@@ -20,6 +20,11 @@ def image(fmt="PNG", size=(40, 30), color=(200, 30, 30), **save):
     return buf.getvalue()
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    """A PNG chunk with its CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def box(kind: bytes, payload: bytes = b"") -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 
@@ -183,6 +188,14 @@ def _corpus():
         Bad("pdf_hex_escaped_js", "document", pdf(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert\\(1\\)) >>"),
             "a.pdf"),
         Bad("pdf_launch", "document", pdf(b"/OpenAction << /S /Launch /F (cmd.exe) >>"), "a.pdf"),
+        # found by the attack on issue 11: a whole PDF with a script inside another type's first KiB, where
+        # Acrobat looks for "%PDF-" (the MP4's boxes tile, the PNG's chunks are sound, neither has markup)
+        Bad("mp4_carrying_js_pdf", "video", ftyp + box(b"moov", box(b"mvhd", b"\x00" * 100))
+            + box(b"mdat", pdf(b"/OpenAction " + js)), "clip.mp4"),
+        Bad("png_carrying_js_pdf", "photo", png[:33] + _chunk(b"tEXt", b"c\x00" + pdf(b"/OpenAction " + js))
+            + png[33:], "cat.png"),
+        Bad("pdf_javascript_uri_in_hex", "document",
+            pdf(b"/OpenAction << /S /URI /URI <6a617661736372697074 3a616c657274283129> >>"), "a.pdf"),
         Bad("pdf_embedded_file", "document", pdf(b"/Names << /EmbeddedFiles << /Names [(i.exe) 4 0 R] >> >>",
                                                  extra=embedded), "a.pdf"),
         Bad("pdf_file_attachment_annot", "document",

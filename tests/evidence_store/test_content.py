@@ -64,3 +64,24 @@ def test_pdf_dictionaries_written_without_blanks_are_not_markup(tmp_path):
 def test_markup_in_binary_is_found(tmp_path, data):
     with pytest.raises(UnsupportedType):
         scan_markup(write(tmp_path, b"\x89binary" + data + b"\x00tail"))
+
+
+@pytest.mark.parametrize("uri", [b"(https://example.com/track?no=1)", b"(mailto:kefu@example.com)", b"(/relative)"])
+def test_pdf_links_to_web_and_mail_addresses_pass(tmp_path, uri):
+    from evidence_store.content import check_pdf
+    check_pdf(write(tmp_path, pdf(b"/OpenAction << /S /URI /URI " + uri + b" >>")))
+
+
+@pytest.mark.parametrize("uri", [b"(javascript:app.alert\\(1\\))", b"(JaVa\\tScRiPt:x)", b"(file:///C:/x.exe)",
+                                 b"(data:text/html,x)", b"<6a617661736372697074 3a78>"])
+def test_pdf_links_to_scripts_or_files_are_refused(tmp_path, uri):
+    from evidence_store.content import check_pdf
+    with pytest.raises(UnsupportedType):
+        check_pdf(write(tmp_path, pdf(b"/OpenAction << /S /URI /URI " + uri + b" >>")))
+
+
+def test_a_pdf_inside_another_type_is_refused_and_the_word_elsewhere_is_not(tmp_path):
+    from evidence_store.content import no_pdf_inside
+    with pytest.raises(UnsupportedType):
+        no_pdf_inside(write(tmp_path, GOOD["video/mp4"][:40] + pdf()))
+    no_pdf_inside(write(tmp_path, b"x" * 1024 + b"%PDF-1.7"))  # past the first KiB, where readers look
