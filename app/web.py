@@ -91,6 +91,8 @@ PROBLEM_TEXTS = {
     "file_image_damaged": _l("The image is damaged or cannot be read; please choose another file."),
     "file_image_pixels": _l("The image has too many pixels; please upload a smaller copy (for example at the "
                             "phone's standard resolution)."),
+    "photo_too_many_pixels": _l("The image has too many pixels; please upload a smaller copy (for example at the "
+                                "phone's standard resolution)."),
     "file_damaged": _l("The file is damaged or cannot be read."),
     "file_error": _l("The file could not be stored; please try again."),
     "upload_malformed": _l("The upload was incomplete or could not be read; please try again."),

@@ -292,7 +292,9 @@ def _photo_problems():
         heic = getattr(err.details.get("file"), "code", None) == "file_heic"
         raise Invalid(err.message, {"photos": Problem(err.message, "photo_heic" if heic else "photo_type")}) from None
     except Invalid as err:
-        raise Invalid(err.message, {"photos": Problem(err.message, "photo_unreadable")}) from None
+        pixels = getattr(err.details.get("file"), "code", None) == "file_image_pixels"
+        raise Invalid(err.message, {"photos": Problem(
+            err.message, "photo_too_many_pixels" if pixels else "photo_unreadable")}) from None
 
 
 @contextmanager
