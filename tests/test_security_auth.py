@@ -287,6 +287,32 @@ def test_a_device_cookie_that_fails_five_times_is_trusted_no_longer(app):
     assert _login(browser, buyer.username).status_code == 429  # now throttled like any browser
 
 
+def test_an_untrusted_device_is_trusted_again_once_its_failures_leave_the_window(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_DELAY_BASE_SECONDS", 600)
+    buyer = make_user("buyer")
+    cookie = auth_services.new_device_cookie(buyer.username)
+    t0 = utcnow()
+    for i in range(app.config["LOGIN_MAX_FAILURES"]):
+        with pytest.raises(NotAuthenticated):
+            authenticate(buyer.username, "wrong", remote_addr="192.0.2.1", device_cookie=cookie,
+                         now=t0 + timedelta(milliseconds=i))
+    with pytest.raises(RateLimited):
+        authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", device_cookie=cookie, now=t0 + timedelta(seconds=1))
+    later = t0 + timedelta(minutes=app.config["LOGIN_FAILURE_WINDOW_MINUTES"], seconds=10)
+    _fail(buyer.username, 5, at=later - timedelta(seconds=5))  # an attacker holds the username again
+    with pytest.raises(RateLimited):
+        authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", now=later)
+    assert authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", device_cookie=cookie, now=later) == buyer
+
+
+def test_the_device_cookie_is_secure_where_the_session_cookie_is(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    client = app.test_client()
+    response = _login(client, _account(app).username)
+    assert response.status_code == 302
+    assert "; Secure" in next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("tj_device="))
+
+
 # 6. Sessions ---------------------------------------------------------------------------------------
 
 def _account(app, role="buyer"):
