@@ -297,7 +297,8 @@ def test_an_untrusted_device_is_trusted_again_once_its_failures_leave_the_window
             authenticate(buyer.username, "wrong", remote_addr="192.0.2.1", device_cookie=cookie,
                          now=t0 + timedelta(milliseconds=i))
     with pytest.raises(RateLimited):
-        authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", device_cookie=cookie, now=t0 + timedelta(seconds=1))
+        authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", device_cookie=cookie,
+                     now=t0 + timedelta(seconds=1))
     later = t0 + timedelta(minutes=app.config["LOGIN_FAILURE_WINDOW_MINUTES"], seconds=10)
     _fail(buyer.username, 5, at=later - timedelta(seconds=5))  # an attacker holds the username again
     with pytest.raises(RateLimited):
