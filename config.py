@@ -41,6 +41,9 @@ class Config:
     LOGIN_FAILURE_WINDOW_MINUTES = _env("LOGIN_FAILURE_WINDOW_MINUTES", 24 * 60, int)
     LOGIN_DELAY_BASE_SECONDS = _env("LOGIN_DELAY_BASE_SECONDS", 1, int)
     LOGIN_DELAY_CAP_SECONDS = _env("LOGIN_DELAY_CAP_SECONDS", 15 * 60, int)
+    # A browser's signed tj_device cookie from a successful login exempts it from those delays (its own failures
+    # count against it instead): an attacker's guesses cannot lock the user out of the browsers they use.
+    LOGIN_DEVICE_COOKIE_DAYS = _env("LOGIN_DEVICE_COOKIE_DAYS", 180, int)
     # How many reverse proxies in front of the app add X-Forwarded-For/-Proto (0: none, the header is ignored).
     # Behind a proxy, leaving it 0 makes the proxy's address every client's: login throttling by address
     # then throttles the whole site.

@@ -209,6 +209,111 @@ def test_the_login_page_says_how_long_to_wait(app, client, ctx, monkeypatch):
     assert "登录失败次数过多，请等待 10 分钟后再试" in response.get_data(as_text=True)
 
 
+def _drive_to_the_cap(app, username, addr="203.0.113.66"):
+    """The attack of issue 11: 15 failures over ~1,028 s, each as soon as the last wait ended, reach the
+    900 s cap (one guess every 901 s would keep it there); the last one lies about a minute in the past."""
+    with app.app_context():
+        at = utcnow() - timedelta(seconds=1100)
+        _fail(username, app.config["LOGIN_MAX_FAILURES"], at=at, addr=addr)
+        while True:
+            at += timedelta(milliseconds=10)
+            with pytest.raises(RateLimited) as throttled:
+                authenticate(username, "wrong", remote_addr=addr, now=at)
+            if throttled.value.retry_after >= app.config["LOGIN_DELAY_CAP_SECONDS"]:
+                break
+            at += timedelta(seconds=throttled.value.retry_after)
+            _fail(username, 1, at=at, addr=addr)
+        db.session.remove()
+
+
+def _login(client, username, password=PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_an_attacker_at_the_delay_cap_does_not_lock_the_user_out_of_a_browser_they_signed_in_from(app):
+    buyer = _account(app)
+    browser = _signed_in(app, buyer)
+    cookie = browser.get_cookie("tj_device")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.max_age >= 90 * 24 * 3600 and buyer.username not in cookie.value.split(".")[-1]
+    browser.post("/logout")
+    _drive_to_the_cap(app, buyer.username)
+    blocked = _login(app.test_client(), buyer.username)  # a browser without the cookie waits as before
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 60
+    assert _login(browser, buyer.username).status_code == 302  # the user's own browser gets in at once
+    assert browser.get("/orders").status_code == 200
+    assert _login(app.test_client(), buyer.username).status_code == 429  # the attacker still waits
+    api = app.test_client()  # the API accepts the same cookie when it is sent
+    api.set_cookie("tj_device", browser.get_cookie("tj_device").value)
+    assert api.post("/api/v1/auth/token", json={"username": buyer.username, "password": PASSWORD}).status_code == 200
+
+
+def test_the_password_page_of_a_trusted_browser_is_not_held_by_the_attackers_delay(app):
+    buyer = _account(app)
+    browser = _signed_in(app, buyer)
+    first = browser.get_cookie("tj_device").value
+    _drive_to_the_cap(app, buyer.username)
+    response = browser.post("/account/password", data={"current_password": PASSWORD, "new_password": "n3w-pass-word",
+                                                       "repeat_password": "n3w-pass-word"})
+    assert response.status_code == 302  # the re-login gives the browser a new device cookie
+    assert browser.get_cookie("tj_device").value != first
+    assert _login(browser, buyer.username, "n3w-pass-word").status_code == 302
+
+
+def test_a_device_cookie_of_another_user_tampered_or_forged_is_ignored(app):
+    from itsdangerous import URLSafeTimedSerializer
+    buyer, other = _account(app), _account(app)
+    others = _signed_in(app, other).get_cookie("tj_device").value
+    own = _signed_in(app, buyer).get_cookie("tj_device").value
+    _drive_to_the_cap(app, buyer.username)
+    payload, signature = own.rsplit(".", 1)
+    tampered = f"{payload}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}"
+    forged = URLSafeTimedSerializer("a-guessed-key", salt="tj-device").dumps({"u": buyer.username, "n": "x" * 22})
+    for value in (others, tampered, forged, buyer.username):
+        client = app.test_client()
+        client.set_cookie("tj_device", value)
+        assert _login(client, buyer.username).status_code == 429, value
+    client = app.test_client()
+    client.set_cookie("tj_device", own)
+    assert _login(client, buyer.username).status_code == 302
+
+
+def test_a_device_cookie_that_fails_five_times_is_trusted_no_longer(app):
+    buyer = _account(app)
+    browser = _signed_in(app, buyer)  # its cookie could as well be stolen: it buys only the device's tries
+    _drive_to_the_cap(app, buyer.username)
+    tries = [_login(browser, buyer.username, f"guess{i}").status_code for i in range(app.config["LOGIN_MAX_FAILURES"])]
+    assert tries == [401] * app.config["LOGIN_MAX_FAILURES"]
+    assert _login(browser, buyer.username).status_code == 429  # now throttled like any browser
+
+
+def test_an_untrusted_device_is_trusted_again_once_its_failures_leave_the_window(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_DELAY_BASE_SECONDS", 600)
+    buyer = make_user("buyer")
+    cookie = auth_services.new_device_cookie(buyer.username)
+    t0 = utcnow()
+    for i in range(app.config["LOGIN_MAX_FAILURES"]):
+        with pytest.raises(NotAuthenticated):
+            authenticate(buyer.username, "wrong", remote_addr="192.0.2.1", device_cookie=cookie,
+                         now=t0 + timedelta(milliseconds=i))
+    with pytest.raises(RateLimited):
+        authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", device_cookie=cookie,
+                     now=t0 + timedelta(seconds=1))
+    later = t0 + timedelta(minutes=app.config["LOGIN_FAILURE_WINDOW_MINUTES"], seconds=10)
+    _fail(buyer.username, 5, at=later - timedelta(seconds=5))  # an attacker holds the username again
+    with pytest.raises(RateLimited):
+        authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", now=later)
+    assert authenticate(buyer.username, PASSWORD, remote_addr="192.0.2.1", device_cookie=cookie, now=later) == buyer
+
+
+def test_the_device_cookie_is_secure_where_the_session_cookie_is(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    client = app.test_client()
+    response = _login(client, _account(app).username)
+    assert response.status_code == 302
+    assert "; Secure" in next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("tj_device="))
+
+
 # 6. Sessions ---------------------------------------------------------------------------------------
 
 def _account(app, role="buyer"):

@@ -9,7 +9,7 @@ from ..extensions import db, login_manager
 from ..web import safe_next
 from .forms import ChangePasswordForm, LoginForm
 from .models import User
-from .services import MIN_PASSWORD_LENGTH, authenticate, change_password, end_sessions
+from .services import DEVICE_COOKIE, MIN_PASSWORD_LENGTH, authenticate, change_password, end_sessions, new_device_cookie
 
 bp = Blueprint("auth", __name__)
 
@@ -42,16 +42,26 @@ def login():
     error, status, headers = None, 200, {}
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data, remote_addr=request.remote_addr)
+            user = authenticate(form.username.data, form.password.data, remote_addr=request.remote_addr,
+                                device_cookie=request.cookies.get(DEVICE_COOKIE))
         except RateLimited as err:
             error, status, headers = _wait_message(err.retry_after), 429, {"Retry-After": str(err.retry_after)}
         except NotAuthenticated:
             error, status = _("Wrong username or password."), 401
         else:
             login_user(user)
-            return redirect(safe_next(request.args.get("next"), home_for(user)))
+            return _remember_device(redirect(safe_next(request.args.get("next"), home_for(user))), user)
     demo = current_app.config["SHOW_DEMO_LOGINS"] and (DEMO_USERNAMES, DEMO_PASSWORD)
     return render_template("auth/login.html", form=form, error=error, demo=demo), status, headers
+
+
+def _remember_device(response, user):
+    """Set the device cookie of a successful login: this browser's own failures count against it, not the
+    attacker's guesses at the username (auth/services.py)."""
+    response.set_cookie(DEVICE_COOKIE, new_device_cookie(user.username), httponly=True, samesite="Lax",
+                        max_age=current_app.config["LOGIN_DEVICE_COOKIE_DAYS"] * 86400,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 def _wait_message(seconds):
@@ -79,7 +89,7 @@ def password():
     if form.validate_on_submit():
         try:
             change_password(current_user._get_current_object(), form.current_password.data, form.new_password.data,
-                            remote_addr=request.remote_addr)
+                            remote_addr=request.remote_addr, device_cookie=request.cookies.get(DEVICE_COOKIE))
         except RateLimited as err:  # guessing the current password is throttled like a login
             form.current_password.errors = [_wait_message(err.retry_after)]
             status, headers = 429, {"Retry-After": str(err.retry_after)}
@@ -91,7 +101,7 @@ def password():
         else:
             login_user(current_user._get_current_object())
             flash(_("Password changed. Your other sessions and API tokens have ended."), "success")
-            return redirect(home_for(current_user))
+            return _remember_device(redirect(home_for(current_user)), current_user)
     return render_template("auth/password.html", form=form), status, headers
 
 

@@ -4,7 +4,13 @@ Failed logins are throttled per username and per client address (pages and API a
 that grow with each failure instead of a lock-out: past the free failures, an attempt waits
 BASE·2^k seconds (capped) after the last failure of that username or address, then the right
 password gets in again. An attempt is recorded as a failure before its password is checked, in one
-locked transaction, so parallel guesses get no more tries than the limit; a success clears them."""
+locked transaction, so parallel guesses get no more tries than the limit; a success clears them.
+
+Device cookies (OWASP "Slow Down Online Guessing Attacks with Device Cookies"): a successful login gets a
+signed cookie naming the user and a random nonce. An attempt presenting a valid one for that username
+skips the username's delay and the address limit; its failures are recorded with the address
+"device:<nonce>" and past LOGIN_MAX_FAILURES in the window the device is untrusted (the usual rules
+apply). So an attacker holding a username at the delay cap does not keep its user out of their browser."""
 import functools
 import hashlib
 import math
@@ -12,6 +18,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -23,6 +30,7 @@ from ..timeutil import utcnow
 from .models import ApiToken, LoginFailure, User
 
 MIN_PASSWORD_LENGTH = 8
+DEVICE_COOKIE = "tj_device"
 
 
 @functools.cache
@@ -45,35 +53,71 @@ def _delay(column, key, free, since, now, cfg):
     return max(0, math.ceil((last + timedelta(seconds=wait) - now).total_seconds()))
 
 
-def _reserve_attempt(username, addr, now):
-    """Count this attempt as a failure unless the username or the address must wait (RateLimited)."""
+def _device_signer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="tj-device")
+
+
+def new_device_cookie(username):
+    """The value of the device cookie set on a successful login of `username`: signed, with a new nonce."""
+    return _device_signer().dumps({"u": username, "n": secrets.token_urlsafe(16)})
+
+
+def _device_nonce(cookie, username):
+    """The nonce of a valid, unexpired device cookie issued to `username`; None for any other value."""
+    try:
+        data = _device_signer().loads(cookie or "", max_age=current_app.config["LOGIN_DEVICE_COOKIE_DAYS"] * 86400)
+    except BadData:
+        return None
+    ok = isinstance(data, dict) and data.get("u") == username and isinstance(data.get("n"), str)
+    return data["n"][:40] if ok else None
+
+
+def _reserve_attempt(username, addr, now, device=None):
+    """Count this attempt as a failure unless the username or the address must wait (RateLimited). With the
+    nonce of a device cookie for this username that has failed less than the limit, only that device counts.
+    Returns the address the failure was recorded under."""
     cfg = current_app.config
     since = now - timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"])
+    device_addr = device and f"device:{device}"
     with transaction():
         if db.engine.dialect.name == "postgresql":  # (SQLite: transaction() already holds the write lock)
-            for key in (f"login-user:{username}", f"login-addr:{addr}"):  # always this order: no deadlock
+            keys = (f"login-user:{username}", device_addr and f"login-{device_addr}", f"login-addr:{addr}")
+            for key in filter(None, keys):  # always this order: no deadlock
                 db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-        wait = max(_delay(LoginFailure.username, username, cfg["LOGIN_MAX_FAILURES"], since, now, cfg),
-                   _delay(LoginFailure.remote_addr, addr, cfg["LOGIN_ADDRESS_MAX_FAILURES"], since, now, cfg))
+        trusted = device_addr and db.session.execute(select(func.count()).where(
+            LoginFailure.remote_addr == device_addr, LoginFailure.at >= since)).scalar_one() < cfg["LOGIN_MAX_FAILURES"]
+        wait = 0 if trusted else max(
+            _delay(LoginFailure.username, username, cfg["LOGIN_MAX_FAILURES"], since, now, cfg),
+            _delay(LoginFailure.remote_addr, addr, cfg["LOGIN_ADDRESS_MAX_FAILURES"], since, now, cfg))
         if wait:
             raise RateLimited("Too many failed logins; try again later", {"retry_after_seconds": wait},
                               retry_after=wait)
         db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))  # prune the forgotten
-        db.session.add(LoginFailure(username=username, remote_addr=addr, at=now))
+        source = device_addr if trusted else addr
+        db.session.add(LoginFailure(username=username, remote_addr=source, at=now))
+    return source
 
 
-def authenticate(username, password, *, remote_addr, now=None):
+def _clear_failures(username, source):
+    """After a success: a trusted device clears only its own failures (the attacker's delay stays)."""
+    where = (LoginFailure.remote_addr == source if source.startswith("device:")
+             else LoginFailure.username == username)
+    with transaction():
+        db.session.execute(delete(LoginFailure).where(where))
+
+
+def authenticate(username, password, *, remote_addr, device_cookie=None, now=None):
     """The user for these credentials; NotAuthenticated or RateLimited otherwise. Unknown and inactive
-    users cost the same password check as real ones, so the answer's timing does not tell them apart."""
+    users cost the same password check as real ones, so the answer's timing does not tell them apart.
+    `device_cookie`: the tj_device cookie the client sent, if any."""
     now = now or utcnow()
     username = (username or "").strip()[:64]
-    _reserve_attempt(username, (remote_addr or "")[:64], now)
+    source = _reserve_attempt(username, (remote_addr or "")[:64], now, _device_nonce(device_cookie, username))
     user = db.session.execute(select(User).filter_by(username=username)).scalar_one_or_none()
     matches = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not user.is_active or not matches:
         raise NotAuthenticated("Wrong username or password")
-    with transaction():
-        db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    _clear_failures(username, source)
     return user
 
 
@@ -85,14 +129,14 @@ def end_sessions(user):
     db.session.refresh(user)
 
 
-def change_password(user, current, new, *, remote_addr, now=None):
+def change_password(user, current, new, *, remote_addr, device_cookie=None, now=None):
     """Set a new password: every session and API token of the user ends (the caller signs the current
     browser in again). Invalid, writing nothing, when the new one is short or the current one wrong;
     guesses of the current password are throttled like logins (RateLimited)."""
     now = now or utcnow()
     if not isinstance(new, str) or not MIN_PASSWORD_LENGTH <= len(new) <= 256:
         raise Invalid("The password was not changed", {"new_password": "too_short"})
-    _reserve_attempt(user.username, (remote_addr or "")[:64], now)
+    _reserve_attempt(user.username, (remote_addr or "")[:64], now, _device_nonce(device_cookie, user.username))
     if not check_password_hash(user.password_hash, current or ""):
         raise Invalid("The password was not changed", {"current_password": "wrong_password"})
     with transaction():

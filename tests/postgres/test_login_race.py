@@ -26,3 +26,14 @@ def test_parallel_guesses_from_one_address_across_usernames_get_exactly_its_limi
     results = race(app, [guess(i) for i in range(limit + 10)])
     assert sum(isinstance(r, NotAuthenticated) for r in results) == limit, results
     assert sum(isinstance(r, RateLimited) for r in results) == 10, results
+
+
+def test_parallel_guesses_with_one_device_cookie_get_exactly_the_devices_tries(app, ctx):
+    from app.auth.services import new_device_cookie
+    username = make_user("buyer").username
+    cookie = new_device_cookie(username)
+    guess = lambda i: lambda: authenticate(username, f"guess{i}", remote_addr=f"203.0.113.{i}",  # noqa: E731
+                                           device_cookie=cookie)
+    results = race(app, [guess(i) for i in range(20)])
+    assert sum(isinstance(r, NotAuthenticated) for r in results) == app.config["LOGIN_MAX_FAILURES"], results
+    assert all(isinstance(r, (NotAuthenticated, RateLimited)) for r in results), results
