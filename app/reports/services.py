@@ -1,8 +1,10 @@
 """The case report: rendered once per state of the case and kept content-addressed in the report store
 (the evidence store's `reports/` folder or prefix, where the evidence's orphan check does not look); the
 `case_reports` row maps the cache key to the PDF's SHA-256."""
+import functools
 import hashlib
 import json
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app
@@ -20,7 +22,15 @@ from .builder import Viewer, build_report, fingerprint
 from .models import CaseReport
 from .render import ensure_cjk_font, make_fetcher, render_pdf
 
-TEMPLATE_VERSION = 1  # raise it with every change of templates/reports/case.html: cached reports are redone
+TEMPLATE_VERSION = 1  # raise it when the builder's output changes meaning: cached reports are redone
+
+
+@functools.cache
+def _template_digest():
+    """The report template's own text is part of every key: an edited template never serves an old PDF."""
+    path = os.path.join(current_app.root_path, current_app.template_folder, "reports", "case.html")
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
 LANGS = {"zh": "zh_CN", "en": "en"}
 
 
@@ -43,7 +53,7 @@ def report_store():
 
 
 def cache_key(case, viewer, lang):
-    data = [TEMPLATE_VERSION, lang, *fingerprint(case, viewer)]
+    data = [TEMPLATE_VERSION, _template_digest(), lang, *fingerprint(case, viewer)]
     return hashlib.sha256(json.dumps(data, separators=(",", ":")).encode()).hexdigest()
 
 

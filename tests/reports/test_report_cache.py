@@ -163,3 +163,16 @@ def test_the_page_says_why_when_no_cjk_font_is_installed(client, ctx, login_as, 
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{cid}")
     page = client.get(f"/cases/{cid}").get_data(as_text=True)
     assert "CJK" in page and "fonts-noto-cjk" in page
+
+
+def test_an_edited_template_never_serves_an_old_report(client, ctx, renders, monkeypatch):
+    """The template's text is part of the key: nobody has to remember to raise a version number."""
+    cid = negotiated_refund(utcnow(), images=0)
+    from app.cases.models import Case
+    from app.extensions import db
+    b = token_for(client, db.session.get(Case, cid).buyer)
+    download(client, cid, b)
+    download(client, cid, b)
+    monkeypatch.setattr(services, "_template_digest", lambda: "edited-template")
+    download(client, cid, b)
+    assert renders == [cid, cid]
