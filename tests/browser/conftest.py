@@ -83,6 +83,11 @@ class Visitor:
         self.context, self.base, self.name = context, base, name
         self.page = context.new_page()
         self.page.set_default_timeout(10_000)
+        # the page's Content-Security-Policy refused something it ships (an inline script or style): a
+        # feature that silently does nothing in a real browser
+        self.csp_refusals = []
+        self.page.on("console", lambda message: self.csp_refusals.append(message.text)
+                     if "Content Security Policy" in message.text else None)
         self._artifacts, self._prefix = artifacts, prefix
 
     # navigation -------------------------------------------------------------------------------
@@ -95,6 +100,7 @@ class Visitor:
         status = response.status if response is not None else None
         if status is not None and status >= 500:
             raise AssertionError(f"{self.name}: {self.page.url} answered {status}")
+        assert not self.csp_refusals, f"{self.name}: {self.page.url}: {self.csp_refusals}"
         return self
 
     @property
