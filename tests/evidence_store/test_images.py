@@ -69,18 +69,22 @@ def test_image_above_the_thumbnail_budget_is_stored_without_thumbnail(tmp_path, 
 
 def test_jpeg_above_the_thumbnail_budget_gets_a_thumbnail_from_a_reduced_decode(tmp_path, decodes):
     store = open_store(f"file://{tmp_path}", thumb_max_pixels=100_000)
-    original = store.put_bytes(noise_bytes("JPEG", (800, 800)))  # 640,000 pixels; at 1/4 scale: 40,000
+    data = noise_bytes("JPEG", (800, 800))  # 640,000 pixels; at 1/4 scale: 40,000
+    decodes.clear()
+    original = store.put_bytes(data)
     thumb = store.make_thumbnail(original.sha256)
     assert [extra for _, extra in decodes] == [(4, 0)]  # libjpeg decoded it at 1/4 scale, once
     with store.open(thumb.sha256) as f:
         assert Image.open(io.BytesIO(f.read())).size == (200, 200)
 
 
-@pytest.mark.parametrize("fmt, cut", [("JPEG", 0.5), ("JPEG", 0.97), ("PNG", 0.5), ("WEBP", 0.9), ("GIF", 0.6)])
-def test_truncated_large_image_is_still_refused(tmp_path, fmt, cut):
-    """The reduced (JPEG: 1/8 scale) decode still reads the whole pixel stream: a cut-off file is refused."""
+@pytest.mark.parametrize("fmt, cut, save", [
+    ("JPEG", 0.5, {}), ("JPEG", 0.97, {}), ("JPEG", 0.99, {"progressive": True}),
+    ("PNG", 0.5, {}), ("WEBP", 0.9, {}), ("GIF", 0.6, {})])
+def test_truncated_large_image_is_still_refused(tmp_path, fmt, cut, save):
+    """The reduced (JPEG: here 1/4 scale) decode still reads the whole pixel stream: a cut-off file is refused."""
     store = open_store(f"file://{tmp_path}", thumb_max_pixels=100_000)
-    data = noise_bytes(fmt, (1200, 1200))
+    data = noise_bytes(fmt, (1200, 1200), **save)
     with pytest.raises(InvalidContent):
         store.put_bytes(data[:int(len(data) * cut)])
     assert list(store.iter_all()) == []
