@@ -13,8 +13,8 @@ from .test_evidence_api import case_setup, png_bytes, upload  # noqa: F401  (cas
 
 
 @pytest.fixture
-def small_budget(app):
-    app.config["EVIDENCE_THUMB_MAX_PIXELS"] = 1_000  # a 40 x 30 PNG (1,200 pixels) is above it
+def small_budget(app, monkeypatch):
+    monkeypatch.setitem(app.config, "EVIDENCE_THUMB_MAX_PIXELS", 1_000)  # a 40 x 30 PNG (1,200 pixels) is above it
     app.extensions.pop("evidence_store", None)
     yield
     app.extensions.pop("evidence_store", None)
