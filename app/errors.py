@@ -81,14 +81,34 @@ def page_message(err):
         return _("This case changed since you opened it: someone acted first. Please review it and try again.")
     if err.code == "conflict":
         return _("Someone else changed this at the same time; please reload and try again.")
+    if err.code in ("too_large", "unsupported_type", "invalid"):
+        sentences = _problem_sentences(err.details)
+        if sentences:
+            return " ".join(sentences)
     if err.code == "too_large":
         return _("The file is too large: at most 20 MB.")
     if err.code == "unsupported_type":
         return _("This file type is not accepted. Upload a photo, a PDF, an MP4 video or a text/CSV chat export.")
-    if err.code == "invalid":
-        details = "; ".join(f"{k}: {v}" for k, v in err.details.items())
-        return _("Please check your input: %(details)s", details=details or err.message)
+    if err.code == "invalid":  # never the API's detail codes ("filename: path"): they mean nothing to a person
+        return _("Please check your input.")
     return err.message
+
+
+def _problem_sentences(details):
+    """The details that are Problems a page can word (app/web.py PROBLEM_TEXTS), as sentences in the user's
+    language; a form field's problem names the field ("说明：最多 1000 个字符。")."""
+    from .web import PROBLEM_TEXTS, problem_text
+
+    fields = {"kind": _("Kind"), "description": _("Description")}
+    sentences = []
+    for name, problem in details.items():
+        code = getattr(problem, "code", None)
+        if code == "kind_mismatch":  # already a sentence in the user's language (evidence.services.kind_mismatch)
+            sentences.append(str(problem))
+        elif code in PROBLEM_TEXTS:
+            text = problem_text(problem)
+            sentences.append(_("%(field)s: %(problem)s", field=fields[name], problem=text) if name in fields else text)
+    return sentences
 
 
 def _lost_a_race(err):

@@ -64,6 +64,49 @@ PROBLEM_TEXTS = {
     "listing_complaint_limit": _l("You already have %(max)s open complaints about listings; please wait until "
                                   "one of them is closed."),
     "return_address_other_shop": _l("Please choose one of your shop's return addresses."),
+    # evidence uploads (app/evidence/upload.py, storage.py: file_<the evidence store's reason>)
+    "file_required": _l("Please choose a file."),
+    "file_empty": _l("The file is empty; please choose the file again."),
+    "file_too_large": _l("The file is too large: at most 20 MB."),
+    "file_type": _l("This file type is not accepted. Upload a photo, a PDF, an MP4 video or a text/CSV chat export."),
+    "file_heic": _l("HEIC/HEIF photos (the iPhone's default format) are not accepted. Please upload the photo as "
+                    "JPEG: on the iPhone choose Settings › Camera › Formats › Most Compatible, or upload a "
+                    "screenshot of the photo."),
+    "photo_heic": _l("HEIC/HEIF photos (the iPhone's default format) are not accepted. Please upload the photo as "
+                     "JPEG: on the iPhone choose Settings › Camera › Formats › Most Compatible, or upload a "
+                     "screenshot of the photo."),
+    "file_text_encoding": _l("Text and CSV files must be saved as UTF-8. In Excel choose Save As › “CSV UTF-8”; "
+                             "in Notepad choose the encoding UTF-8."),
+    "file_markup": _l("The file contains web page or script code (for example text in angle brackets such as "
+                      "<Media omitted>), which is not accepted as evidence. In a text chat export remove the angle "
+                      "brackets, or upload a screenshot instead."),
+    "file_pdf_encrypted": _l("The PDF is protected by a password. Remove the password (for example print it "
+                             "again as PDF) and upload it again."),
+    "file_pdf_active": _l("PDFs with scripts, attached files, launch actions or forms that send data are not "
+                          "accepted. Print it again as PDF, or upload photos of its pages."),
+    "file_pdf_inside": _l("The file also carries a PDF document inside it, which is not accepted. Please save or "
+                          "export the photo or video again and upload the new copy."),
+    "file_pdf_damaged": _l("The PDF is damaged or cannot be read; please save it again and upload it."),
+    "file_pdf_pages": _l("The PDF has too many pages: at most 500."),
+    "file_video_format": _l("Only MP4 videos are accepted. Please convert other formats, such as the iPhone's "
+                            ".MOV videos, to MP4 first."),
+    "file_video_damaged": _l("The video is not a complete MP4 file; it may be damaged or cut off."),
+    "file_image_damaged": _l("The image is damaged or cannot be read; please choose another file."),
+    "file_image_pixels": _l("The image has too many pixels; please upload a smaller copy (for example at the "
+                            "phone's standard resolution)."),
+    "photo_too_many_pixels": _l("The image has too many pixels; please upload a smaller copy (for example at the "
+                                "phone's standard resolution)."),
+    "file_damaged": _l("The file is damaged or cannot be read."),
+    "file_error": _l("The file could not be stored; please try again."),
+    "upload_malformed": _l("The upload was incomplete or could not be read; please try again."),
+    "field_too_long": _l("The text is too long."),
+    "text_nul": _l("The text contains a NUL character; please remove it."),
+    "filename_path": _l("The file name must not contain a folder path (../); please rename the file and upload it "
+                        "again."),
+    "filename_control": _l("The file name contains invisible control characters; please rename the file and "
+                           "upload it again."),
+    "filename_too_long": _l("The file name is too long (at most %(max)s bytes, about 85 Chinese characters); "
+                            "please rename the file and upload it again."),
 }
 MONEY_VALUES = ("low", "high", "amount")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .content import check_mp4, check_pdf, check_text, no_pdf_inside, scan_markup
 from .errors import EmptyFile, StoreError, TooLarge, UnsupportedType, WrongKind
 from .images import check_image, thumbnail_jpeg
-from .mime import ALLOWED_MIMES, HEAD_SIZE, IMAGE_MIMES, detect_mime
+from .mime import ALLOWED_MIMES, HEAD_SIZE, IMAGE_MIMES, detect_mime, unknown_type_reason
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _READ_SIZE = 1 << 20
@@ -106,7 +106,7 @@ class Writer:
                 head = r.read(HEAD_SIZE)
             mime = detect_mime(head)
             if mime is None or mime not in self._allowed:
-                raise UnsupportedType()
+                raise UnsupportedType(reason="type" if mime else unknown_type_reason(head))
             if accept is not None and mime not in accept:
                 raise WrongKind(mime, accept)
             if mime != "application/pdf":

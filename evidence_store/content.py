@@ -47,7 +47,7 @@ def scan_markup(path: str, text: bool = False) -> None:
                     data = data.replace(b"<<<<", b"<")
                 found = ACTIVE_TAGS.search(data) is not None
             if found or any(literal in data for literal in ACTIVE_LITERALS):
-                raise UnsupportedType(_MARKUP_MESSAGE)
+                raise UnsupportedType(_MARKUP_MESSAGE, reason="markup")
             tail = data[-_OVERLAP:]
 
 
@@ -60,11 +60,11 @@ def check_text(path: str) -> None:
         with open(path, "rb") as f:
             while chunk := f.read(_READ_SIZE):
                 if b"\x00" in chunk:
-                    raise UnsupportedType("Text files must not contain NUL bytes.")
+                    raise UnsupportedType("Text files must not contain NUL bytes.", reason="text_encoding")
                 decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise UnsupportedType("Text files must be UTF-8.") from exc
+        raise UnsupportedType("Text files must be UTF-8.", reason="text_encoding") from exc
     scan_markup(path, text=True)
 
 
@@ -87,15 +87,16 @@ def check_pdf(path: str) -> None:
     try:
         reader = PdfReader(path, strict=False)
         if reader.is_encrypted:
-            raise UnsupportedType("Encrypted PDFs are not accepted; remove the password and upload it again.")
+            raise UnsupportedType("Encrypted PDFs are not accepted; remove the password and upload it again.",
+                                  reason="pdf_encrypted")
         if len(reader.pages) > MAX_PDF_PAGES:
-            raise InvalidContent(f"The PDF has more than {MAX_PDF_PAGES} pages.")
+            raise InvalidContent(f"The PDF has more than {MAX_PDF_PAGES} pages.", reason="pdf_pages")
         _walk_pdf(reader.trailer)
     except (UnsupportedType, InvalidContent):
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError,
             struct.error, AssertionError) as exc:
-        raise InvalidContent(_PDF_DAMAGED) from exc
+        raise InvalidContent(_PDF_DAMAGED, reason="pdf_damaged") from exc
 
 
 def _walk_pdf(root) -> None:
@@ -113,18 +114,18 @@ def _walk_pdf(root) -> None:
             obj = obj.get_object()
         visited += 1
         if visited > MAX_PDF_OBJECTS:
-            raise InvalidContent("The PDF has too many objects.")
+            raise InvalidContent("The PDF has too many objects.", reason="pdf_damaged")
         if isinstance(obj, DictionaryObject):
             for name, value in obj.items():
                 if name in _PDF_ACTIVE or (name == "/URI" and not _plain_link(value)):
-                    raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
+                    raise UnsupportedType(_PDF_ACTIVE_MESSAGE, reason="pdf_active")
                 if name != "/Parent" and isinstance(value, (IndirectObject, DictionaryObject, ArrayObject,
                                                             NameObject)):
                     stack.append(value)
         elif isinstance(obj, ArrayObject):  # numbers and strings need no visit (a /Widths array has hundreds)
             stack.extend(v for v in obj if isinstance(v, (IndirectObject, DictionaryObject, ArrayObject, NameObject)))
         elif isinstance(obj, NameObject) and obj in _PDF_ACTIVE:
-            raise UnsupportedType(_PDF_ACTIVE_MESSAGE)
+            raise UnsupportedType(_PDF_ACTIVE_MESSAGE, reason="pdf_active")
 
 
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -147,7 +148,7 @@ def no_pdf_inside(path: str) -> None:
     for a PDF (an MP4's mdat or a PNG's text chunk can carry one, scripts and all, past the other checks)."""
     with open(path, "rb") as f:
         if b"%PDF-" in f.read(1024):
-            raise UnsupportedType("The file carries a PDF.")
+            raise UnsupportedType("The file carries a PDF.", reason="pdf_inside")
 
 
 def _no_trailing_archive(path: str) -> None:
@@ -157,9 +158,9 @@ def _no_trailing_archive(path: str) -> None:
         f.seek(max(0, f.tell() - 65_600))
         tail = f.read()
     if b"PK\x05\x06" in tail or b"PK\x06\x06" in tail:
-        raise UnsupportedType("The PDF carries an archive.")
+        raise UnsupportedType("The PDF carries an archive.", reason="pdf_active")
     if b"%%EOF" not in tail[-1024:] or tail[tail.rindex(b"%%EOF") + 5:].strip(b"\r\n\t \x00"):
-        raise InvalidContent("The PDF has data after its end.")
+        raise InvalidContent("The PDF has data after its end.", reason="pdf_damaged")
 
 
 # MP4 ------------------------------------------------------------------------------------------------------
@@ -176,18 +177,18 @@ def _boxes(f, start: int, end: int):
         f.seek(at)
         header = f.read(8)
         if len(header) < 8 or at + 8 > end:
-            raise InvalidContent(_MP4_DAMAGED)
+            raise InvalidContent(_MP4_DAMAGED, reason="video_damaged")
         size, kind = struct.unpack(">I4s", header)
         payload = at + 8
         if size == 1:
             large = f.read(8)
             if len(large) < 8:
-                raise InvalidContent(_MP4_DAMAGED)
+                raise InvalidContent(_MP4_DAMAGED, reason="video_damaged")
             size, payload = struct.unpack(">Q", large)[0], at + 16
         elif size == 0:
             size = end - at
         if size < payload - at or at + size > end:
-            raise InvalidContent(_MP4_DAMAGED)
+            raise InvalidContent(_MP4_DAMAGED, reason="video_damaged")
         yield kind, payload, at + size
         at += size
 
@@ -201,11 +202,11 @@ def check_mp4(path: str) -> None:
             if not kinds:
                 f.seek(payload)
                 if kind != b"ftyp" or f.read(4) not in MP4_BRANDS:
-                    raise UnsupportedType("Only MP4 videos are accepted.")
+                    raise UnsupportedType("Only MP4 videos are accepted.", reason="video_format")
             elif not _BOX_TYPE.fullmatch(kind):
-                raise InvalidContent(_MP4_DAMAGED)
+                raise InvalidContent(_MP4_DAMAGED, reason="video_damaged")
             if kind == b"moov" and b"mvhd" not in {k for k, _, _ in _boxes(f, payload, end)}:
-                raise InvalidContent(_MP4_DAMAGED)
+                raise InvalidContent(_MP4_DAMAGED, reason="video_damaged")
             kinds.append(kind)
         if b"moov" not in kinds and b"moof" not in kinds:
-            raise InvalidContent(_MP4_DAMAGED)
+            raise InvalidContent(_MP4_DAMAGED, reason="video_damaged")

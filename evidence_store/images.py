@@ -39,17 +39,17 @@ def _open(fp, mime: str, max_pixels: int):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(fp, formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidContent(_TOO_MANY_PIXELS) from exc
+        raise InvalidContent(_TOO_MANY_PIXELS, reason="image_pixels") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise InvalidContent(_DAMAGED) from exc
+        raise InvalidContent(_DAMAGED, reason="image_damaged") from exc
     width, height = im.size
     pixels = width * height
     if width <= 0 or height <= 0:
         im.close()
-        raise InvalidContent(_DAMAGED)
+        raise InvalidContent(_DAMAGED, reason="image_damaged")
     if pixels > max_pixels or (Image.MAX_IMAGE_PIXELS and pixels > Image.MAX_IMAGE_PIXELS):
         im.close()
-        raise InvalidContent(_TOO_MANY_PIXELS)
+        raise InvalidContent(_TOO_MANY_PIXELS, reason="image_pixels")
     return im
 
 
@@ -62,7 +62,7 @@ def check_image(path: str, mime: str, max_pixels: int, thumb_px: int | None = No
     try:
         im.verify()  # structure and checksums (PNG CRCs...) without decoding
     except Exception as exc:
-        raise InvalidContent(_DAMAGED) from exc
+        raise InvalidContent(_DAMAGED, reason="image_damaged") from exc
     finally:
         im.close()
     # verify() leaves the image unusable: reopen to decode (a truncated or garbled pixel stream fails there)
@@ -92,7 +92,7 @@ def _decode(im, max_px: int | None, budget: int) -> bytes | None:
     except InvalidContent:
         raise
     except Exception as exc:
-        raise InvalidContent(_DAMAGED) from exc
+        raise InvalidContent(_DAMAGED, reason="image_damaged") from exc
     finally:
         im.close()
 

@@ -49,6 +49,25 @@ def detect_mime(head: bytes) -> str | None:
     return "text/csv" if _looks_like_csv(text, truncated=len(head) >= HEAD_SIZE) else "text/plain"
 
 
+def unknown_type_reason(head: bytes) -> str:
+    """Why detect_mime() found no type, for the uploader's message (never to accept a file): "heic" for an
+    iPhone's HEIC/HEIF photo, "text_encoding" for text saved in another encoding than UTF-8 (Excel's CSV on a
+    Chinese Windows is GBK; Notepad's "Unicode" is UTF-16), else "type"."""
+    head = bytes(head[:HEAD_SIZE])
+    if head[4:8] == b"ftyp" and head[8:12] in _IMAGE_BRANDS:
+        return "heic"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "text_encoding"
+    if head and not any(b < 0x20 and b not in b"\t\r\n\x0c" for b in head):
+        try:
+            head.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 3:  # not merely a character cut off by the end of the head
+                return "type"
+        return "text_encoding"
+    return "type"
+
+
 def _decode_text(head: bytes) -> str | None:
     """``head`` as text when it is UTF-8 without NUL bytes; a multi-byte character cut off by the end of
     the head is tolerated (the writer checks the whole file later)."""

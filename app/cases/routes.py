@@ -242,7 +242,9 @@ def post_message(case_id):
 def upload(case_id):
     case = get_case(current_user, case_id)
     evidence = receive_evidence(request, case, current_user, check_fields=_check_csrf)
-    flash(_("Evidence uploaded: %(sha)s", sha=evidence.sha256[:12]), "success")
+    # the name the uploader knows the file by, not its hash (the evidence list shows the hash)
+    flash(_("Evidence uploaded: %(name)s (%(kind)s).", name=evidence.filename or evidence.description or "—",
+            kind=label("evidence_kind", evidence.kind)), "success")
     return redirect(url_for("cases.detail", case_id=case.id) + "#evidence")
 
 

@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 def check_evidence_fields(kind, description):
     errors = {}
     if kind not in EVIDENCE_KINDS:
-        errors["kind"] = f"must be one of: {', '.join(EVIDENCE_KINDS)}"
+        errors["kind"] = Problem(f"must be one of: {', '.join(EVIDENCE_KINDS)}", "not_a_choice")
     if not isinstance(description, str) or len(description) > 1000:
-        errors["description"] = "at most 1000 characters"
+        errors["description"] = Problem("at most 1000 characters", "too_long", max=1000)
     if errors:
         raise Invalid("Invalid evidence fields", errors)
 
@@ -40,7 +40,7 @@ def kind_mismatch(kind, mime):
     """The 422 for a file whose content type the kind does not accept (evidence_store.KIND_MIMES)."""
     accepted = [TYPE_NAMES[m] for m in KIND_MIMES[kind]]
     message = _("Evidence of the kind “%(kind)s” accepts only %(accepted)s files; this file is %(found)s.",
-                kind=label("evidence_kind", kind), accepted=", ".join(accepted), found=TYPE_NAMES.get(mime, mime))
+                kind=label("evidence_kind", kind), accepted=_(", ").join(accepted), found=TYPE_NAMES.get(mime, mime))
     # the page shows the details: the sentence goes there too, in the user's language
     return Invalid(message, {"file": Problem(message, "kind_mismatch", kind=kind, accepted=list(KIND_MIMES[kind]))})
 

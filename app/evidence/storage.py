@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from flask import current_app
 
 import evidence_store
+from workflows.problems import Problem
 
 from ..errors import Invalid, TooLarge, UnsupportedType
 
@@ -20,12 +21,14 @@ def get_store():
 @contextmanager
 def store_errors():
     """evidence_store's errors as DomainErrors: 413 too large, 415 wrong type, 422 empty or corrupt."""
+    # details["file"] is a Problem: the same text in the API, and a code (file_<the store's reason>) by which
+    # a page says in the user's language why the file was refused (app/web.py PROBLEM_TEXTS)
     try:
         yield
     except evidence_store.TooLarge as exc:
-        raise TooLarge(exc.message, {"file": "too large"}) from None
+        raise TooLarge(exc.message, {"file": Problem("too large", "file_too_large")}) from None
     except evidence_store.UnsupportedType as exc:
-        raise UnsupportedType(exc.message, {"file": "type not accepted",
+        raise UnsupportedType(exc.message, {"file": Problem("type not accepted", f"file_{exc.reason}"),
                                             "accepted": list(evidence_store.ALLOWED_MIMES)}) from None
     except evidence_store.StoreError as exc:
-        raise Invalid(exc.message, {"file": exc.message}) from None
+        raise Invalid(exc.message, {"file": Problem(exc.message, f"file_{exc.reason}")}) from None

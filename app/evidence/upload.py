@@ -28,7 +28,7 @@ BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u206
 
 
 def _malformed(problem):
-    return Invalid("Malformed multipart body", {"file": problem})
+    return Invalid("Malformed multipart body", {"file": Problem(problem, "upload_malformed")})
 
 
 class Upload:
@@ -124,9 +124,11 @@ class _Counter:
             size += len(data)
             self.total += len(data)
             if size > limit:
-                raise Invalid("A form field is too long", {name or "field": f"at most {limit} bytes"})
+                raise Invalid("A form field is too long",
+                              {name or "field": Problem(f"at most {limit} bytes", "field_too_long")})
             if self.total > FORM_LIMIT:
-                raise Invalid("The form is too large", {"file": f"form fields over {FORM_LIMIT} bytes"})
+                raise Invalid("The form is too large",
+                              {"file": Problem(f"form fields over {FORM_LIMIT} bytes", "upload_malformed")})
             if keep is not None:
                 keep.extend(data)
         return write
@@ -138,7 +140,7 @@ def _filename(raw):
     "exe.png" for "gnp.exe") or over 255 bytes."""
     parts = raw.replace("\\", "/").split("/")
     if ".." in parts:
-        raise Invalid("The file name must not contain a path", {"filename": "path"})
+        raise Invalid("The file name must not contain a path", {"filename": Problem("path", "filename_path")})
     name = parts[-1]
     name = "" if name in (".", "..") else name
     try:
@@ -146,9 +148,11 @@ def _filename(raw):
     except UnicodeEncodeError:
         size = None
     if size is None or any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in name):
-        raise Invalid("The file name contains control characters", {"filename": "control characters"})
+        raise Invalid("The file name contains control characters",
+                      {"filename": Problem("control characters", "filename_control")})
     if size > MAX_FILENAME_BYTES:
-        raise Invalid("The file name is too long", {"filename": f"at most {MAX_FILENAME_BYTES} bytes"})
+        raise Invalid("The file name is too long", {"filename": Problem(
+            f"at most {MAX_FILENAME_BYTES} bytes", "filename_too_long", max=MAX_FILENAME_BYTES)})
     return name
 
 
@@ -160,7 +164,7 @@ def parse_upload(request, store, max_size, check_fields=None):
     ctype, options = parse_options_header(request.headers.get("Content-Type", ""))
     boundary = options.get("boundary", "")
     if ctype != "multipart/form-data" or not boundary:
-        raise Invalid("Send multipart/form-data with a file part", {"file": "required"})
+        raise Invalid("Send multipart/form-data with a file part", {"file": Problem("required", "file_required")})
     if len(boundary) > MAX_BOUNDARY:
         raise _malformed(f"boundary longer than {MAX_BOUNDARY} characters")
     overhead = FORM_LIMIT + HEADER_LIMIT * (MAX_PARTS + 1)
@@ -185,7 +189,8 @@ def parse_upload(request, store, max_size, check_fields=None):
             _, params = parse_options_header(disposition)
             name, end = params.get("name", ""), b"\r\n" + delimiter
             if "\x00" in name:
-                raise Invalid("Text must not contain NUL characters", {"field": "contains a NUL character"})
+                raise Invalid("Text must not contain NUL characters",
+                              {"field": Problem("contains a NUL character", "text_nul")})
             if body.skip(delimiter, b"\r\n", b"--"):  # an empty part: the blank line is the delimiter's CRLF
                 if "filename" not in params:
                     upload.fields[name] = ""
@@ -203,14 +208,15 @@ def parse_upload(request, store, max_size, check_fields=None):
                 body.stream_until(end, counter.sink(name, FIELD_LIMIT, value))
                 upload.fields[name] = value.decode("utf-8", "replace")
                 if "\x00" in upload.fields[name]:
-                    raise Invalid("Text must not contain NUL characters", {name: "contains a NUL character"})
+                    raise Invalid("Text must not contain NUL characters",
+                                  {name: Problem("contains a NUL character", "text_nul")})
         if upload.writer is None and check_fields is not None:
             check_fields(upload.fields)
     except BaseException:
         upload.close()
         raise
     if upload.writer is None:
-        raise Invalid("No file was sent", {"file": "required"})
+        raise Invalid("No file was sent", {"file": Problem("required", "file_required")})
     return upload
 
 
@@ -283,9 +289,12 @@ def _photo_problems():
         mb = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
         raise Invalid(err.message, {"photos": Problem(err.message, "photo_too_large", max=mb)}) from None
     except UnsupportedType as err:
-        raise Invalid(err.message, {"photos": Problem(err.message, "photo_type")}) from None
+        heic = getattr(err.details.get("file"), "code", None) == "file_heic"
+        raise Invalid(err.message, {"photos": Problem(err.message, "photo_heic" if heic else "photo_type")}) from None
     except Invalid as err:
-        raise Invalid(err.message, {"photos": Problem(err.message, "photo_unreadable")}) from None
+        pixels = getattr(err.details.get("file"), "code", None) == "file_image_pixels"
+        raise Invalid(err.message, {"photos": Problem(
+            err.message, "photo_too_many_pixels" if pixels else "photo_unreadable")}) from None
 
 
 @contextmanager

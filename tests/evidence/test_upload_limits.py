@@ -1,6 +1,7 @@
 """Uploads through the API and the case page that the streaming parser refuses (issue 11, findings 3 and 7):
 NUL and unsafe file names are a 4xx, the page's CSRF token travels in the form body before the file, and
 every refusal leaves no file, no temporary file and no row (run with --db=postgres too)."""
+import html as html_lib
 import io
 import os
 import re
@@ -150,5 +151,88 @@ def test_a_page_upload_with_nul_in_its_description_shows_a_message_and_stores_no
     response = post(client, action, [("csrf_token", token), ("kind", "photo"), ("description", "坏\x00了"),
                                      ("file", (fresh_png(), "a.png"))], {"Referer": f"/cases/{page_case.id}"})
     assert response.status_code == 302
-    assert "请检查输入：description" in client.get(response.headers["Location"]).get_data(as_text=True)
+    message = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "说明" in message and "请检查输入：description" not in message
     assert everything(app) == before
+
+
+# What the case page says when it refuses an upload: one Chinese sentence that tells the uploader what to do,
+# never the API's detail codes ("file: …", "filename: path", "description: …"). Found by uploading real files
+# in a browser (issue 11 user review).
+
+def _flash(client, response):
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    return html_lib.unescape(re.search(r'<div class="flash error">(.*?)</div>', html, re.S).group(1))
+
+
+def _gbk_csv():
+    return "时间,发送人,内容\n2026-11-28 14:01,张伟,收到了颜色不对\n2026-11-28 14:03,周强,亲请稍等\n".encode("gbk")
+
+
+def _heic():
+    from .malicious import box
+    return box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic") + box(b"meta", b"\x00" * 64)
+
+
+def _mov():
+    from .malicious import mp4
+    return mp4(brand=b"qt  ")
+
+
+def _encrypted():
+    from .malicious import encrypted_pdf
+    return encrypted_pdf()
+
+
+def _pdf():
+    from .malicious import GOOD
+    return GOOD["application/pdf"]
+
+
+@pytest.mark.parametrize("kind, data, filename, description, says", [
+    ("photo", _pdf, "发票.pdf", "", ["照片", "JPEG", "PDF"]),
+    ("chat_export", _gbk_csv, "聊天记录.csv", "", ["UTF-8"]),
+    ("chat_export", lambda: "12:01 Zhang: <Media omitted>\n12:02 Shop: ok\n".encode(), "chat.txt", "", ["<"]),
+    ("photo", _heic, "IMG_0420.HEIC", "", ["HEIC", "JPEG"]),
+    ("video", _mov, "IMG_0421.MOV", "", ["MP4"]),
+    ("document", _encrypted, "合同.pdf", "", ["密码"]),
+    ("photo", lambda: b"\xff\xd8\xff\xe0" + b"\x00" * 200, "坏图.jpg", "", ["损坏"]),
+    ("photo", lambda: b"", "empty.jpg", "", ["空"]),
+    ("photo", fresh_png, "../../x.png", "", ["文件名"]),
+    ("photo", fresh_png, "a.png", "x" * 1200, ["说明", "1000"]),
+], ids=["kind-mismatch", "gbk-csv", "angle-brackets-in-text", "heic", "mov", "encrypted-pdf", "damaged-jpeg",
+        "empty", "climbing-name", "long-description"])
+def test_a_refused_page_upload_says_why_in_a_chinese_sentence(app, client, page_case, kind, data, filename,
+                                                             description, says):
+    _, action, token = _form(client, page_case)
+    before = everything(app)
+    response = post(client, action, [("csrf_token", token), ("kind", kind), ("description", description),
+                                     ("file", (data(), filename))], {"Referer": f"/cases/{page_case.id}"})
+    assert response.status_code == 302
+    message = _flash(client, response)
+    assert not re.search(r"\b(file|filename|description|kind|field|photos)\s*:", message), message
+    assert "请检查输入" not in message and "不支持该文件类型" not in message, message
+    assert all(word in message for word in says), message
+    assert everything(app) == before
+
+
+def test_a_page_upload_names_the_file_it_stored_not_its_hash(client, page_case):
+    _, action, token = _form(client, page_case)
+    response = post(client, action, [("csrf_token", token), ("kind", "photo"), ("description", ""),
+                                     ("file", (fresh_png(), "破损.png"))])
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    message = re.search(r'<div class="flash success">(.*?)</div>', html, re.S).group(1)
+    assert "破损.png" in message and "照片" in message, message
+
+
+def test_the_api_keeps_its_codes_and_details_for_those_refusals(client, case_setup):  # noqa: F811
+    case_id, _, _, b, _ = case_setup
+    response = post(client, f"/api/v1/cases/{case_id}/evidence", [("kind", "chat_export"),
+                                                                  ("file", (_gbk_csv(), "聊天记录.csv"))], b)
+    error = assert_error(response, 415, "unsupported_type")
+    assert error["details"]["file"] == "type not accepted" and "text/csv" in error["details"]["accepted"]
+    response = post(client, f"/api/v1/cases/{case_id}/evidence", [("kind", "photo"),
+                                                                  ("file", (fresh_png(), "../x.png"))], b)
+    assert assert_error(response, 422, "invalid")["details"] == {"filename": "path"}
+    response = post(client, f"/api/v1/cases/{case_id}/evidence", [("kind", "photo"), ("file", (b"", "e.png"))], b)
+    assert assert_error(response, 422, "invalid")["details"] == {"file": "The file is empty."}

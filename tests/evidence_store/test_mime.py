@@ -76,3 +76,15 @@ def test_only_the_bytes_matter():
     # a JPEG body is a JPEG, an executable is refused, whatever they would have been called
     assert detect_mime(bytearray(image_bytes("JPEG"))) == "image/jpeg"
     assert detect_mime(memoryview(EXE)) is None
+
+
+@pytest.mark.parametrize("head, reason", [
+    ("时间,发送人,内容\n14:01,张伟,颜色不对\n".encode("gbk"), "text_encoding"),
+    ("聊天记录".encode("utf-16"), "text_encoding"),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "heic"),
+    (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, "type"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "type"),
+], ids=["gbk-csv", "utf16-notepad", "heic", "docx", "doc"])
+def test_an_unknown_type_says_why_for_the_uploaders_message(head, reason):
+    from evidence_store.mime import unknown_type_reason
+    assert detect_mime(head) is None and unknown_type_reason(head) == reason

@@ -216,3 +216,22 @@ def test_photos_filed_with_the_request_stay_with_it_in_the_history_after_later_s
     db.session.expire_all()
     steps = history_for(case, evidence_for(case, per_page=50)[0])
     assert [(s.event.trigger, len(s.evidence)) for s in steps] == [("open", 1), ("refuse", 0), ("escalate", 0)]
+
+
+@pytest.mark.parametrize("photo, says", [
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, ["HEIC", "JPEG"]),
+    ("png_claiming", ["分辨率过高"]),
+], ids=["iphone-heic", "too-many-pixels"])
+def test_a_refused_photo_on_the_request_form_says_why(client, ctx, login_as, photo, says):
+    """An iPhone's HEIC photo is not "only photos can be attached here", and a 50-megapixel phone photo is not
+    "could not be read": the buyer is told what to do instead (issue 11 user review)."""
+    from ..evidence_store.samples import png_claiming
+    photo = png_claiming(9_000, 6_000) if photo == "png_claiming" else photo
+    order, buyer, _ = make_order(state="delivered", price_fen=12_000)
+    login_as(buyer)
+    response = client.post(f"/orders/{order.id}/cases", content_type="multipart/form-data", data={
+        "case-kind": "refund_only", "case-reason": "damaged", "case-amount": "50",
+        "case-photos": [(io.BytesIO(photo), "IMG_0001.jpg")]})
+    block = field_block(response.get_data(as_text=True), "photos")
+    assert response.status_code == 422 and all(word in block for word in says), visible_text(block)
+    assert db.session.query(Case).count() == 0
