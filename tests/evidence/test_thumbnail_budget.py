@@ -20,7 +20,7 @@ def small_budget(app, monkeypatch):
     app.extensions.pop("evidence_store", None)
 
 
-def test_api_upload_above_the_thumbnail_budget_is_kept_without_thumbnail(client, case_setup, small_budget):  # noqa: F811
+def test_api_upload_above_the_budget_is_kept_without_thumbnail(client, case_setup, small_budget):  # noqa: F811
     case_id, _, _, b, _ = case_setup
     response = upload(client, b, case_id, png_bytes((40, 30)))
     assert response.status_code == 201, response.get_json()

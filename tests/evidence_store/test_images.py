@@ -19,7 +19,7 @@ def noise_bytes(fmt, size, **save):
 
 @pytest.fixture
 def decodes(monkeypatch):
-    """Every pixel-stream decode Pillow starts (one per tile; these images have one), as (mode, size, scale)."""
+    """Every pixel-stream decode Pillow starts (one per tile; these images have one): (decoder, its config)."""
     seen = []
     real = Image._getdecoder
 
@@ -59,7 +59,8 @@ def test_thumbnail_of_an_image_stored_earlier_still_works(tmp_path):
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF"])
 def test_image_above_the_thumbnail_budget_is_stored_without_thumbnail(tmp_path, fmt):
     store = open_store(f"file://{tmp_path}", thumb_max_pixels=100_000)
-    data = image_bytes(fmt, size=(400, 400), mode="P" if fmt == "GIF" else "RGB", color=5 if fmt == "GIF" else (9, 9, 9))
+    gif = fmt == "GIF"
+    data = image_bytes(fmt, size=(400, 400), mode="P" if gif else "RGB", color=5 if gif else (9, 9, 9))
     original = store.put_bytes(data)  # accepted as evidence
     assert store.make_thumbnail(original.sha256) is None
     assert list(store.iter_all()) == [original.sha256]
