@@ -52,6 +52,8 @@ class Config:
     EVIDENCE_MAX_BYTES = _env("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, int)
     # 25 MP: a 24 MP phone photo (5712 x 4284) or a 1170 x 20000 long screenshot fits; decoded it is 75-100 MB
     EVIDENCE_MAX_IMAGE_PIXELS = _env("EVIDENCE_MAX_IMAGE_PIXELS", 25_000_000, int)
+    # above it an image is kept without thumbnail, except a JPEG (its thumbnail comes from a 1/2-1/8 scale decode)
+    EVIDENCE_THUMB_MAX_PIXELS = _env("EVIDENCE_THUMB_MAX_PIXELS", 16_000_000, int)
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_BYTES + 1024 * 1024  # any request body; uploads are also checked while streaming
     MESSAGE_MAX_CHARS = 5000
     CELERY_BROKER_URL = _env("CELERY_BROKER_URL", "")  # empty: jobs run inline after the commit

@@ -24,7 +24,7 @@ __all__ = ["ALLOWED_MIMES", "EmptyFile", "FileStore", "InvalidContent", "KIND_MI
 _S3_OPTIONS = {"endpoint_url", "region", "tmp_dir", "addressing_style"}
 
 
-def open_store(url: str, *, max_image_pixels: int = 25_000_000) -> Store:
+def open_store(url: str, *, max_image_pixels: int = 25_000_000, thumb_max_pixels: int = 16_000_000) -> Store:
     """``file:///abs/dir`` (created if missing) or ``s3://bucket/prefix?endpoint_url=…&region=…``
     (also ``tmp_dir=`` for the local spool folder and ``addressing_style=path|virtual``; credentials
     come from the usual boto3 environment)."""
@@ -35,7 +35,7 @@ def open_store(url: str, *, max_image_pixels: int = 25_000_000) -> Store:
         path = unquote(parts.path)
         if not path.startswith("/"):
             raise ValueError(f"the store's folder must be absolute: {url!r}")
-        return FileStore(path, max_image_pixels=max_image_pixels)
+        return FileStore(path, max_image_pixels=max_image_pixels, thumb_max_pixels=thumb_max_pixels)
     if parts.scheme == "s3":
         options = dict(parse_qsl(parts.query, keep_blank_values=False))
         unknown = set(options) - _S3_OPTIONS
@@ -43,5 +43,6 @@ def open_store(url: str, *, max_image_pixels: int = 25_000_000) -> Store:
             raise ValueError(f"unknown s3 store option(s) {sorted(unknown)} in {url!r}")
         return S3Store(parts.netloc, unquote(parts.path), endpoint_url=options.get("endpoint_url"),
                        region=options.get("region"), tmp_dir=options.get("tmp_dir"),
-                       addressing_style=options.get("addressing_style"), max_image_pixels=max_image_pixels)
+                       addressing_style=options.get("addressing_style"), max_image_pixels=max_image_pixels,
+                       thumb_max_pixels=thumb_max_pixels)
     raise ValueError(f"unsupported evidence store URL: {url!r} (use file:// or s3://)")

@@ -9,7 +9,9 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .content import check_mp4, check_pdf, check_text, no_pdf_inside, scan_markup
@@ -19,6 +21,9 @@ from .mime import ALLOWED_MIMES, HEAD_SIZE, IMAGE_MIMES, detect_mime, unknown_ty
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _READ_SIZE = 1 << 20
+THUMB_PX = 320  # make_thumbnail's default size, the one an upload's commit makes from its check's decode
+_KEPT_THUMBS = 64  # thumbnails made by commit() and not yet asked for (about 20 KB each)
+_MISSING = object()
 
 
 def is_sha256(name) -> bool:
@@ -45,8 +50,9 @@ class Writer:
     """Receives an upload chunk by chunk. Use as a context manager: leaving the block without a
     successful commit() removes the temporary file."""
 
-    def __init__(self, store: "Store", max_size: int, allowed=ALLOWED_MIMES):
+    def __init__(self, store: "Store", max_size: int, allowed=ALLOWED_MIMES, *, _own_thumbnail=False):
         self._store = store
+        self._own_thumbnail = _own_thumbnail  # a JPEG the store made itself from a checked image: not checked again
         self._max_size = max_size
         self._allowed = tuple(allowed)
         self._hash = hashlib.sha256()
@@ -106,10 +112,14 @@ class Writer:
             if mime != "application/pdf":
                 no_pdf_inside(self._path)
             _CHECKS.get(mime, scan_markup)(self._path)
-            if mime in IMAGE_MIMES:
-                check_image(self._path, mime, self._store.max_image_pixels)
+            thumb = _MISSING
+            if mime in IMAGE_MIMES and not self._own_thumbnail:
+                thumb = check_image(self._path, mime, self._store.max_image_pixels, THUMB_PX,
+                                    self._store.thumb_max_pixels)
             sha = self._hash.hexdigest()
             created, stamp = self._store._commit(self._path, sha, self._size, mime)
+            if thumb is not _MISSING:
+                self._store._keep_thumbnail(sha, thumb)
         except BaseException:
             self.abort()
             raise
@@ -176,8 +186,11 @@ class Store:
     tmp_dir: str
     temp_prefix: str  # the name of every temporary upload file starts with it and ends with ".part"
 
-    def __init__(self, *, max_image_pixels: int = 25_000_000):
+    def __init__(self, *, max_image_pixels: int = 25_000_000, thumb_max_pixels: int = 16_000_000):
         self.max_image_pixels = max_image_pixels
+        self.thumb_max_pixels = thumb_max_pixels  # above it, only JPEG (decoded at reduced scale) has a thumbnail
+        self._thumbs = OrderedDict()  # sha256 -> the THUMB_PX thumbnail (or None) made by an upload's commit()
+        self._thumbs_lock = threading.Lock()
 
     # writing -----------------------------------------------------------------------------------
     def writer(self, max_size: int, allowed=ALLOWED_MIMES) -> Writer:
@@ -283,16 +296,35 @@ class Store:
                 h.update(chunk)
         return h.hexdigest() == sha256
 
-    def make_thumbnail(self, sha256: str, max_px: int = 320) -> Stored:
+    def make_thumbnail(self, sha256: str, max_px: int = THUMB_PX) -> Stored | None:
         """Store (deduplicated) and return a JPEG thumbnail, at most max_px on each side, of a stored
-        image. KeyError if absent, UnsupportedType if not an image, InvalidContent if unreadable."""
-        with self._open_seekable(sha256) as f:
-            mime = detect_mime(f.read(HEAD_SIZE))
-            if mime not in IMAGE_MIMES:
-                raise UnsupportedType("Only images have thumbnails.")
-            f.seek(0)
-            data = thumbnail_jpeg(f, mime, max_px, self.max_image_pixels)
-        return self.put_bytes(data, allowed=("image/jpeg",))
+        image; None for an image above thumb_max_pixels with no reduced decode (see images.py). Right after
+        its upload, the thumbnail its commit() made from the same decode. KeyError if absent,
+        UnsupportedType if not an image, InvalidContent if unreadable."""
+        data = self._take_thumbnail(sha256) if max_px == THUMB_PX else _MISSING
+        if data is _MISSING:
+            with self._open_seekable(sha256) as f:
+                mime = detect_mime(f.read(HEAD_SIZE))
+                if mime not in IMAGE_MIMES:
+                    raise UnsupportedType("Only images have thumbnails.")
+                f.seek(0)
+                data = thumbnail_jpeg(f, mime, max_px, self.max_image_pixels, self.thumb_max_pixels)
+        if data is None:
+            return None
+        with Writer(self, len(data), ("image/jpeg",), _own_thumbnail=True) as w:
+            w.write(data)
+            return w.commit()
+
+    def _keep_thumbnail(self, sha256: str, data: bytes | None) -> None:
+        with self._thumbs_lock:
+            self._thumbs[sha256] = data
+            self._thumbs.move_to_end(sha256)
+            while len(self._thumbs) > _KEPT_THUMBS:
+                self._thumbs.popitem(last=False)
+
+    def _take_thumbnail(self, sha256: str):
+        with self._thumbs_lock:
+            return self._thumbs.pop(sha256, _MISSING)
 
     def _open_seekable(self, sha256: str):
         f = self.open(sha256)

@@ -21,8 +21,8 @@ def _is_hex2(name: str) -> bool:
 class FileStore(Store):
     temp_prefix = "upload-"
 
-    def __init__(self, root: str, *, max_image_pixels: int = 25_000_000):
-        super().__init__(max_image_pixels=max_image_pixels)
+    def __init__(self, root: str, *, max_image_pixels: int = 25_000_000, thumb_max_pixels: int = 16_000_000):
+        super().__init__(max_image_pixels=max_image_pixels, thumb_max_pixels=thumb_max_pixels)
         if not os.path.isabs(root):
             raise ValueError(f"the store's folder must be an absolute path: {root!r}")
         self.root = os.path.normpath(root)

@@ -27,8 +27,8 @@ class S3Store(Store):
 
     def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
                  region: str | None = None, tmp_dir: str | None = None, addressing_style: str | None = None,
-                 max_image_pixels: int = 25_000_000, client=None):
-        super().__init__(max_image_pixels=max_image_pixels)
+                 max_image_pixels: int = 25_000_000, thumb_max_pixels: int = 16_000_000, client=None):
+        super().__init__(max_image_pixels=max_image_pixels, thumb_max_pixels=thumb_max_pixels)
         if not bucket:
             raise ValueError("an s3:// store needs a bucket name")
         self.bucket = bucket

@@ -13,7 +13,8 @@ def get_store():
     store = current_app.extensions.get("evidence_store")
     if store is None:
         store = current_app.extensions["evidence_store"] = evidence_store.open_store(
-            current_app.config["EVIDENCE_STORE_URL"], max_image_pixels=current_app.config["EVIDENCE_MAX_IMAGE_PIXELS"])
+            current_app.config["EVIDENCE_STORE_URL"], max_image_pixels=current_app.config["EVIDENCE_MAX_IMAGE_PIXELS"],
+            thumb_max_pixels=current_app.config["EVIDENCE_THUMB_MAX_PIXELS"])
     return store
 
 

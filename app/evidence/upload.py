@@ -256,8 +256,8 @@ def receive_evidence(request, case, actor, check_fields=None):
         thumb = None
         if stored.mime.startswith("image/"):
             with store_errors():
-                thumb = store.make_thumbnail(stored.sha256)
-            if thumb.created:
+                thumb = store.make_thumbnail(stored.sha256)  # None: above the thumbnail pixel budget
+            if thumb and thumb.created:
                 added.append(thumb)
         return add_evidence(case.id, actor=actor, kind=kind, description=description, stored=stored,
                             filename=upload.filename, thumb_sha256=thumb and thumb.sha256)
@@ -324,15 +324,15 @@ def stored_photos(files):
                     stored = writer.commit()
                 finally:
                     writer.abort()
-                thumb = store.make_thumbnail(stored.sha256)
-                for result in (stored, thumb):
+                thumb = store.make_thumbnail(stored.sha256)  # None: above the thumbnail pixel budget
+                for result in filter(None, (stored, thumb)):
                     if result.created:
                         added[result.sha256] = result
                     elif result.sha256 in added:  # the same photo twice: our own second write moved the stamp
                         added[result.sha256] = replace(added[result.sha256], stamp=result.stamp)
             if all(p.sha256 != stored.sha256 for p in photos):  # the same photo twice is attached once
                 photos.append(StoredPhoto(stored.sha256, stored.size, stored.mime, upload.filename[:255],
-                                          thumb.sha256))
+                                          thumb and thumb.sha256))
         yield photos
     except BaseException:
         discard_unreferenced(store, list(added.values()))
