@@ -176,3 +176,17 @@ def test_an_edited_template_never_serves_an_old_report(client, ctx, renders, mon
     monkeypatch.setattr(services, "_template_digest", lambda: "edited-template")
     download(client, cid, b)
     assert renders == [cid, cid]
+
+
+def test_a_report_longer_than_the_evidence_page_cap_is_stored_and_served(client, ctx, monkeypatch):
+    """The platform's own PDF is not an upload: the evidence checks (500 pages at most) refused a long case's
+    report after it was rendered — a 500, nothing cached, every retry rendering again (attack review)."""
+    from evidence_store import content
+
+    from app.cases.models import Case
+    from app.extensions import db
+    monkeypatch.setattr(content, "MAX_PDF_PAGES", 0)  # every report is "too long" for an upload
+    cid = negotiated_refund(utcnow(), images=0)
+    b = token_for(client, db.session.get(Case, cid).buyer)
+    assert download(client, cid, b)[:5] == b"%PDF-"
+    assert db.session.query(CaseReport).count() == 1
