@@ -13,6 +13,7 @@ class Case(db.Model):
     kind = db.Column(db.String(16), nullable=False)
     reason = db.Column(db.String(32))                 # after-sales reason code
     complaint_type = db.Column(db.String(32))         # set once the case is a complaint
+    category = db.Column(db.String(32), index=True)   # the goods' category (order's first item or the listing)
     description = db.Column(db.Text, nullable=False, default="")
     item_ids = db.Column(db.JSON, nullable=False, default=list, server_default="[]")  # order items it is about
     # where the buyer sends the goods back: a copy of the shop's address chosen when agreeing to a return
@@ -37,6 +38,8 @@ class Case(db.Model):
     decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     remedy_final = db.Column(db.Boolean, nullable=False, default=False)
     penalties = db.Column(db.JSON, nullable=False, default=list)  # [{kind, listing_id | points | days}]
+    # the mediator found the buyer at fault / malicious (恶意退款): left out of the shop's metrics
+    buyer_malicious = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     buyer_accepted_at = db.Column(db.DateTime)
     seller_accepted_at = db.Column(db.DateTime)
     # deadline: fired by the sweeper as the system actor
@@ -127,3 +130,21 @@ class AuditAnchor(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     __table_args__ = (db.UniqueConstraint("case_id", "seq", name="uq_audit_anchors_case_seq"),)
+
+
+class CaseRating(db.Model):
+    """After-sales service rating (售后服务评价): once a case closes, its buyer rates how it was handled,
+    once (1–5 and a comment); it feeds the shop's service metrics and the buyer's credit."""
+    __tablename__ = "case_ratings"
+    id = db.Column(db.Integer, primary_key=True)
+    case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, unique=True)
+    buyer_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    shop_id = db.Column(db.Integer, db.ForeignKey("shops.id"), nullable=False)
+    score = db.Column(db.Integer, nullable=False)
+    comment = db.Column(db.Text, nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+                      db.Index("ix_case_ratings_shop_created", "shop_id", "created_at"))
+
+    case = db.relationship("Case")

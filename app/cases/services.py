@@ -249,6 +249,8 @@ def _check_listing_complaints(buyer, listing, rules):
 
 def _new_case(*, order, now, rules, **fields):
     case = Case(order=order, created_at=now, updated_at=now, number=f"pending-{now.timestamp()}", **fields)
+    if case.category is None:
+        case.category = _category_of(order, fields.get("listing_id"))
     _set_deadline(case, rules, now)
     db.session.add(case)
     db.session.flush()
@@ -256,6 +258,16 @@ def _new_case(*, order, now, rules, **fields):
     if order is not None and not order.is_frozen:
         order.is_frozen, order.frozen_at = True, now
     return case
+
+
+def _category_of(order, listing_id):
+    """The goods' category: the order's first item, or the listing a complaint is about."""
+    if order is not None and order.items:
+        return order.items[0].category
+    if listing_id is not None:
+        listing = db.session.get(Product, listing_id)
+        return listing.category if listing is not None else None
+    return None
 
 
 def _start(case, actor, trigger, payload, now):

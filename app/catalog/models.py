@@ -9,6 +9,8 @@ class Shop(db.Model):
     __tablename__ = "shops"
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(128), nullable=False, unique=True)
+    # main category (主营类目): the shop's metrics are compared with the average of its category
+    category = db.Column(db.String(32), nullable=False, default="home", server_default="home", index=True)
     required_deposit_fen = db.Column(db.BigInteger, nullable=False, default=0)  # 保证金 the shop must hold
     points = db.Column(db.Integer, nullable=False, default=0)  # penalty points deducted
     restricted_until = db.Column(db.DateTime)                  # penalty: restricted selling

@@ -37,8 +37,9 @@ def load_demo(now=None, seed=20261124):
         return False
     now, rnd = now or utcnow(), random.Random(seed)
     with transaction():
-        shops = [Shop(name=name, required_deposit_fen=deposit, created_at=now - timedelta(days=400))
-                 for name, deposit, _ in data.SHOPS]
+        shops = [Shop(name=name, required_deposit_fen=deposit, category=category,
+                      created_at=now - timedelta(days=400))
+                 for (name, deposit, _), category in zip(data.SHOPS, data.SHOP_CATEGORIES)]
         db.session.add_all(shops)
         db.session.flush()
         for i, (shop, (_, deposit, seller_name)) in enumerate(zip(shops, data.SHOPS), start=1):

@@ -10,6 +10,9 @@ SHOPS = [
     ("山野良品生活馆", 300_000, "良品客服 赵敏"),
 ]
 
+# each shop's main category (主营类目), in SHOPS order: its metrics are compared with the category's
+SHOP_CATEGORIES = ("electronics", "apparel", "food")
+
 # each shop's return address (退货地址): (contact, phone, address)
 RETURN_ADDRESSES = [
     ("周强", "0571-88001234", "浙江省杭州市余杭区文一西路 1500 号 云杉数码售后仓"),
