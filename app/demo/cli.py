@@ -60,6 +60,7 @@ def load_demo(now=None, seed=20261124):
                             service_promises=promises, created_at=now - timedelta(days=200))
                     for s, title, cat, price, hours, promises in data.PRODUCTS]
         db.session.add_all(products)
+    _demo_history(shops, buyers, products, now, rnd)
     plan = [state for state, count in data.ORDER_PLAN.items() for _ in range(count)]
     rnd.shuffle(plan)
     completed_seen = 0
@@ -128,6 +129,61 @@ def _demo_chats_and_cases(now):
     perform_action(case.id, "agree", actor=_seller(order), now=t)
 
 
+def _demo_history(shops, buyers, products, now, rnd):
+    """Ninety days of finished business before today, so the service dashboards, the overview and the
+    reason analysis have something to show: orders completed in each shop every few days, and after-sales
+    cases that ended every way a case ends — agreed by the seller in time, agreed by the system on the
+    seller's silence (超时退款), withdrawn, and mediated: a refund ruled against the seller with penalty
+    points, a claim dismissed."""
+    mediators = db.session.execute(select(User).filter_by(role="mediator").order_by(User.id)).scalars().all()
+    outcomes = ["agreed", "none", "timeout", "none", "agreed", "withdrawn", "none", "ruled", "none", "dismissed"]
+    for n, day in enumerate(range(88, 2, -3)):
+        for s, shop in enumerate(shops):
+            start = now - timedelta(days=day, hours=rnd.randint(0, 20))
+            listing = [p for p in products if p.shop_id == shop.id]
+            order = _walk_order(buyers[(n + s) % len(buyers)], shop, rnd.sample(listing, 1), "delivered", start, rnd)
+            outcome = outcomes[(n + 2 * s) % len(outcomes)]
+            if outcome != "none":
+                _history_case(order, outcome, mediators[(n + s) % len(mediators)], rnd)
+
+
+def _history_case(order, outcome, mediator, rnd):
+    t = order.delivered_at + timedelta(hours=rnd.randint(2, 30))
+    reason = rnd.choice(("not_as_described", "quality", "damaged", "wrong_item", "missing_parts"))
+    case = open_case(order.id, actor=order.buyer, kind="refund_only", reason=reason, amount_fen=order.total_fen,
+                     description="收到的商品有问题，申请退款", now=t)
+    seller = _seller(order)
+    if outcome == "agreed":
+        perform_action(case.id, "agree", actor=seller, now=t + timedelta(hours=rnd.randint(1, 30)))
+    elif outcome == "timeout":  # the seller stays silent: the system agrees when the deadline passes
+        perform_action(case.id, "agree", actor=None, now=case.due_at + timedelta(minutes=5))
+    elif outcome == "withdrawn":
+        perform_action(case.id, "withdraw", actor=order.buyer, now=t + timedelta(hours=6))
+    else:
+        t += timedelta(hours=rnd.randint(2, 20))
+        perform_action(case.id, "refuse", actor=seller, data={"reason": "商品出库前已检查，无质量问题"}, now=t)
+        perform_action(case.id, "escalate", actor=order.buyer, data={"type": "quality", "description": "卖家拒绝，申请平台介入"},
+                       now=t + timedelta(hours=3))
+        perform_action(case.id, "respond", actor=seller, data={"statement": "已提供出库检验记录"}, now=t + timedelta(hours=20))
+        t += timedelta(days=1, hours=rnd.randint(1, 12))
+        perform_action(case.id, "assign", actor=mediator, now=t)
+        perform_action(case.id, "start_review", actor=mediator, now=t + timedelta(hours=2))
+        if outcome == "ruled":
+            decision = {"remedy": "full_refund", "amount_fen": order.total_fen, "rule": "《淘宝争议处理规则》第十八条",
+                        "findings": "买家照片显示商品破损，卖家未能证明发货时完好", "penalties": [{"kind": "points", "points": 2}]}
+        else:
+            decision = {"remedy": "dismiss", "amount_fen": 0, "rule": "《淘宝争议处理规则》第二十条",
+                        "findings": "买家未能提供商品存在问题的证据", "penalties": []}
+        perform_action(case.id, "propose", actor=mediator, data=decision, now=t + timedelta(hours=8))
+        if outcome == "ruled":
+            for party in (order.buyer, seller):
+                perform_action(case.id, "accept_proposal", actor=party, now=t + timedelta(hours=20))
+        else:
+            perform_action(case.id, "reject_proposal", actor=order.buyer, data={"reason": "不认可"},
+                           now=t + timedelta(hours=20))
+            perform_action(case.id, "rule", actor=mediator, data=decision, now=t + timedelta(days=1, hours=4))
+
+
 def _seller(order):
     return db.session.execute(select(User).filter_by(shop_id=order.shop_id).order_by(User.id)).scalars().first()
 
@@ -137,27 +193,28 @@ def _walk_order(buyer, shop, picks, target, start, rnd):
     order = create_order(buyer=buyer, items=[(p, rnd.choice((1, 1, 2))) for p in picks],
                          address=rnd.choice(data.ADDRESSES), now=start)
     if target == "created":
-        return
+        return order
     t = start + timedelta(minutes=rnd.randint(2, 50))
     if target == "closed" and rnd.random() < 0.5:
         perform_order_action(order.id, "close", actor=buyer, now=t)
-        return
+        return order
     perform_order_action(order.id, "pay", actor=buyer, now=t)
     if target == "paid":
-        return
+        return order
     if target == "closed":
         perform_order_action(order.id, "close", actor=seller, now=t + timedelta(hours=rnd.randint(1, 20)))
-        return
+        return order
     t += timedelta(hours=rnd.randint(3, 40))
     perform_order_action(order.id, "ship", actor=seller, now=t, data={
         "carrier": rnd.choice(CARRIERS), "tracking_no": f"{rnd.randint(10**11, 10**12 - 1)}"})
     if target == "shipped":
-        return
+        return order
     t += timedelta(hours=rnd.randint(24, 72))
     perform_order_action(order.id, "deliver", actor=None, now=t)
     if target == "delivered":
-        return
+        return order
     perform_order_action(order.id, "confirm_receipt", actor=buyer, now=t + timedelta(hours=rnd.randint(2, 48)))
+    return order
 
 
 @demo_cli.command("load")
