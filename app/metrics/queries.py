@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from ..auth.policy import ensure_can_view_shop_service
+from ..cases.models import Case
 from ..catalog.models import Shop
 from ..execution.models import Penalty
 from ..extensions import db
@@ -144,6 +146,13 @@ def trend(shop, today, days, step):
 
 
 def shop_penalties(shop_id, limit=50):
-    """The shop's penalties, newest first (the dashboard's and other pages' `metrics/_penalties.html`)."""
-    return db.session.execute(select(Penalty).where(Penalty.shop_id == shop_id)
-                              .order_by(Penalty.created_at.desc(), Penalty.id.desc()).limit(limit)).scalars().all()
+    """The shop's penalties, newest first, each with its case's number: [(Penalty, case number)] — what
+    `templates/metrics/_penalties.html` lists (the dashboard's, and any page that shows a shop's penalties)."""
+    return db.session.execute(select(Penalty, Case.number).join(Case, Case.id == Penalty.case_id)
+                              .where(Penalty.shop_id == shop_id)
+                              .order_by(Penalty.created_at.desc(), Penalty.id.desc()).limit(limit)).all()
+
+
+def get_shop_service(user, shop_id):
+    """The shop whose service `user` may see, else NotFound."""
+    return ensure_can_view_shop_service(user, db.session.get(Shop, shop_id) if isinstance(shop_id, int) else None)

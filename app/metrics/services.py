@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select, text
 
 from workflows.metrics import BREACH_TRIGGERS, DISPUTE_TRIGGERS, REFUND_REMEDIES, TIMEOUT_REFUND_TRIGGERS
 
-from ..auth.policy import case_role
+from ..auth.policy import can_rate_case, case_role
 from ..cases.models import Case, CaseEvent, CaseRating
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Forbidden, Invalid, NotFound
@@ -183,13 +183,13 @@ def rate_case(case_id, *, actor, score, comment="", now=None):
         errors["comment"] = "text of at most 1000 characters"
     with transaction():
         case = lock(Case, case_id, fresh=True) if isinstance(case_id, int) else None
-        if case is None or case_role(actor, case) is None:
+        if case is None or actor is None or case_role(actor, case) is None:
             raise NotFound("Case not found")
-        if actor is None or actor.id != case.buyer_id:
+        if case_role(actor, case) != "buyer":
             raise Forbidden("Only the buyer of the case may rate it")
         if errors:
             raise Invalid("Invalid rating", errors)
-        if case.phase != "closed":
+        if not can_rate_case(actor, case):
             raise ActionNotAvailable("The case can be rated once it is closed", {"available_actions": []})
         if db.session.execute(select(CaseRating.id).where(CaseRating.case_id == case.id)).first() is not None:
             raise Conflict("This case has already been rated")
