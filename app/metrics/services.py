@@ -42,10 +42,12 @@ def _quoted(values):
     return ", ".join(f"'{v}'" for v in values)
 
 
-def _minutes(later, earlier):
+def _seconds(later, earlier):
+    """Whole seconds between two timestamps (SQLite's julianday arithmetic is rounded: 30 minutes would
+    come out as 29.99999 and land in the bucket below)."""
     if db.engine.dialect.name == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 60"
-    return f"(julianday({later}) - julianday({earlier})) * 1440"
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"round((julianday({later}) - julianday({earlier})) * 86400)"
 
 
 def _fact(shop, day, values, rest):
@@ -59,7 +61,7 @@ def _rollup_sql(ranged):
         return f"AND {column} >= :lo AND {column} < :hi" if ranged else ""
 
     honest = "c.buyer_malicious = false"
-    bucket = " ".join(f"WHEN m < {bound} THEN {i}" for i, bound in enumerate(RESPONSE_BUCKETS) if bound)
+    bucket = " ".join(f"WHEN m < {bound * 60} THEN {i}" for i, bound in enumerate(RESPONSE_BUCKETS) if bound)
     last = len(RESPONSE_BUCKETS) - 1
     seller_events_in_range = (f"AND c.id IN (SELECT e2.case_id FROM case_events e2 WHERE e2.actor_role = 'seller' "
                               f"{within('e2.created_at')})") if ranged else ""
@@ -93,7 +95,7 @@ def _rollup_sql(ranged):
                                           for i in range(len(RESPONSE_BUCKETS))}},
               f"FROM (SELECT g.shop_id, g.first_at, CASE {bucket} ELSE {last} END AS b FROM ("
               f"SELECT c.shop_id, min(e.created_at) AS first_at, "
-              f"{_minutes('min(e.created_at)', 'c.created_at')} AS m "
+              f"{_seconds('min(e.created_at)', 'c.created_at')} AS m "
               "FROM cases c JOIN case_events e ON e.case_id = c.id AND e.actor_role = 'seller' "
               f"WHERE c.kind <> 'complaint' AND {honest} {seller_events_in_range} "
               "GROUP BY c.id, c.shop_id, c.created_at) g) f "
