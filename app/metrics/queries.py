@@ -92,15 +92,22 @@ def category_totals(category, first, last):
 
 def all_shops(first, last):
     """Every shop's figures and every category's average over the days [first, last]:
-    ({shop_id: Figures}, {category: Figures}) — two aggregate queries over the rollup."""
-    shops = db.session.execute(select(ShopDailyStats.shop_id, *_sums())
-                               .where(ShopDailyStats.day.between(first, last))
-                               .group_by(ShopDailyStats.shop_id)).mappings().all()
-    categories = db.session.execute(select(Shop.category, *_sums())
-                                    .join(Shop, Shop.id == ShopDailyStats.shop_id)
-                                    .where(ShopDailyStats.day.between(first, last))
-                                    .group_by(Shop.category)).mappings().all()
-    return ({row["shop_id"]: figures(row) for row in shops}, {row["category"]: figures(row) for row in categories})
+    ({shop_id: Figures}, {category: Figures}) — one statement: the window is summed per shop once (a CTE),
+    and the categories are summed from those per-shop rows, not from a second scan of the rollup."""
+    per_shop = (select(ShopDailyStats.shop_id, *_sums()).where(ShopDailyStats.day.between(first, last))
+                .group_by(ShopDailyStats.shop_id).cte("per_shop"))
+    shops = select(per_shop.c.shop_id, db.literal(None, db.String).label("category"),
+                   *[per_shop.c[name] for name in COUNTS])
+    categories = (select(db.literal(None, db.Integer).label("shop_id"), Shop.category,
+                         *[func.sum(per_shop.c[name]).label(name) for name in COUNTS])
+                  .join(Shop, Shop.id == per_shop.c.shop_id).group_by(Shop.category))
+    by_shop, by_category = {}, {}
+    for row in db.session.execute(shops.union_all(categories)).mappings():
+        if row["category"] is None:
+            by_shop[row["shop_id"]] = figures(row)
+        else:
+            by_category[row["category"]] = figures(row)
+    return by_shop, by_category
 
 
 @dataclass

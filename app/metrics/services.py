@@ -107,7 +107,9 @@ def _rollup_sql(ranged):
     names = ", ".join(COUNTS)
     sums = ", ".join(f"sum({name})" for name in COUNTS)
     sql = (f"INSERT INTO shop_daily_stats (shop_id, day, {names}, computed_at) "
-           f"SELECT shop_id, day, {sums}, :now FROM ({' UNION ALL '.join(facts)}) u GROUP BY shop_id, day")
+           f"SELECT shop_id, day, {sums}, :now FROM ({' UNION ALL '.join(facts)}) u GROUP BY shop_id, day "
+           # rows land in day order: a window's days are then neighbours on disk (the sweeper appends new days)
+           "ORDER BY day, shop_id")
     params = [bindparam("now", type_=db.DateTime)]
     if ranged:
         params += [bindparam("lo", type_=db.DateTime), bindparam("hi", type_=db.DateTime)]
