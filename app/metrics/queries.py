@@ -126,30 +126,32 @@ def shop_metrics(shop, today, days):
                        category_figures=category_totals(shop.category, first, last))
 
 
-def _series(rows, first, days, step):
-    """[(label, rate or None)] over `days` days from `first`, in periods of `step` days."""
+def _series(rows, ends, window):
+    """[(label, Figures over the `window` days ending that day)] for each day of `ends`."""
     by_day = {row["day"]: row for row in rows}
     points = []
-    for start in range(0, days, step):
-        period = [first + timedelta(days=start + i) for i in range(min(step, days - start))]
-        totals = {name: sum(int(by_day[d][name] or 0) for d in period if d in by_day) for name in COUNTS}
-        label = period[0].strftime("%m-%d")
-        points.append((label, figures(totals)))
+    for end in ends:
+        days = [end - timedelta(days=i) for i in range(window)]
+        totals = {name: sum(int(by_day[d][name] or 0) for d in days if d in by_day) for name in COUNTS}
+        points.append((end.strftime("%m-%d"), figures(totals)))
     return points
 
 
-def trend(shop, today, days, step):
-    """The shop's and its category's figures per period of `step` days over the `days` days ending today:
-    ([(label, Figures)], [(label, Figures)])."""
-    first, last = window_days(today, days)
+def trend(shop, today, days, step, window):
+    """How the shop's and its category's window figures moved: one point every `step` days over the `days`
+    days ending today, each the figures of the `window` days ending that day (a rate per single day is
+    mostly noise: a refund closes on another day than its order was paid).
+    Returns ([(label, Figures)], [(label, Figures)])."""
+    ends = [today - timedelta(days=i) for i in range(0, days, step)][::-1]
+    first = ends[0] - timedelta(days=window - 1)
     shop_rows = db.session.execute(select(ShopDailyStats.day, *_sums())
-                                   .where(ShopDailyStats.shop_id == shop.id, ShopDailyStats.day.between(first, last))
+                                   .where(ShopDailyStats.shop_id == shop.id, ShopDailyStats.day.between(first, today))
                                    .group_by(ShopDailyStats.day)).mappings().all()
     category_rows = db.session.execute(select(ShopDailyStats.day, *_sums())
                                        .join(Shop, Shop.id == ShopDailyStats.shop_id)
-                                       .where(Shop.category == shop.category, ShopDailyStats.day.between(first, last))
+                                       .where(Shop.category == shop.category, ShopDailyStats.day.between(first, today))
                                        .group_by(ShopDailyStats.day)).mappings().all()
-    return _series(shop_rows, first, days, step), _series(category_rows, first, days, step)
+    return _series(shop_rows, ends, window), _series(category_rows, ends, window)
 
 
 def shop_penalties(shop_id, limit=50):

@@ -16,20 +16,21 @@ from .services import rate_case
 bp = Blueprint("metrics", __name__)
 
 
-def _trend_chart(shop, today, days, step, title):
-    shop_points, category_points = trend(shop, today, days, step)
+def _trend_chart(shop, today, days, step, window, title):
+    shop_points, category_points = trend(shop, today, days, step, window)
     series = [(_("This shop: dispute refund rate"), [(x, f.dispute_refund_rate) for x, f in shop_points]),
               (_("Category: dispute refund rate"), [(x, f.dispute_refund_rate) for x, f in category_points]),
               (_("This shop: refund rate"), [(x, f.refund_rate) for x, f in shop_points]),
               (_("Category: refund rate"), [(x, f.refund_rate) for x, f in category_points])]
-    return line_chart(series, title=title, fmt=percent)
+    return title, line_chart(series, title=title, fmt=percent)
 
 
 def _dashboard(shop):
     today = utcnow().date()
     metrics = shop_metrics(shop, today, get_rules()["metrics_window_days"])
-    charts = [_trend_chart(shop, today, 30, 1, _("Last 30 days, by day")),
-              _trend_chart(shop, today, 91, 7, _("Last 13 weeks, by week"))]
+    window = metrics.days
+    charts = [_trend_chart(shop, today, 30, 1, window, _("Last 30 days, by day")),
+              _trend_chart(shop, today, 91, 7, window, _("Last 13 weeks, by week"))]
     return render_template("metrics/service.html", shop=shop, m=metrics, charts=charts,
                            penalties=shop_penalties(shop.id))
 
