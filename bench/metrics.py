@@ -6,7 +6,8 @@ against a bare `SELECT count(*) FROM orders` in the same run (issue 13's target:
 
 The history is written in SQL (`INSERT … SELECT generate_series`): 2,000 shops in 8 categories, 1,000,000 paid
 orders over the last 120 days, 100,000 cases on them (agreed, timeout and dispute refunds, withdrawn requests,
-complaints, 2 % found malicious, 10 % still open), about 3 events per case and 30,000 ratings. Then:
+complaints, 2 % found malicious, 10 % still open), about 3 events per case and 30,000 ratings, nothing later
+than now. Then:
 - rebuild: `flask metrics rebuild` (app.metrics.services.rebuild_rollups) from scratch;
 - refresh: what each sweep does (today, yesterday and the touched days);
 - all-shop metrics: app.metrics.queries.all_shops over the window (every shop's figures + every category's
@@ -59,9 +60,9 @@ FILL = [
                CASE WHEN k = 18 OR (k = 19 AND i % 5 <> 0) THEN o.paid_at + interval '3 days' END,
                CASE WHEN k = 18 OR (k = 19 AND i % 5 <> 0) THEN 'agree' END,
                CASE WHEN k = 18 OR (k = 19 AND i % 5 <> 0) THEN 'seller' END, 0, 0, '', 3,
-               o.paid_at + interval '1 hour', o.paid_at + interval '3 days',
+               LEAST(o.paid_at + interval '1 hour', :now), LEAST(o.paid_at + interval '3 days', :now),
                CASE WHEN k = 18 OR (k = 19 AND i % 5 <> 0) THEN NULL
-                    ELSE o.paid_at + interval '1 hour' + (1 + i % 72) * interval '1 hour' END, 1
+                    ELSE LEAST(o.paid_at + interval '1 hour' + (1 + i % 72) * interval '1 hour', :now) END, 1
         FROM (SELECT i, i % 20 AS k FROM generate_series(1, {CASES}) i) s JOIN orders o ON o.id = s.i * 10 - s.i % 9""",
     # events: the request, the seller's first answer (or the system's timeout), and how it ended
     """INSERT INTO case_events (case_id, seq, actor_role, trigger, to_phase, to_state, payload, created_at,
@@ -72,8 +73,8 @@ FILL = [
         SELECT id, 2, CASE WHEN id % 20 IN (8, 9) THEN 'system' ELSE 'seller' END,
                CASE WHEN id % 20 IN (8, 9) THEN 'agree' WHEN id % 20 BETWEEN 10 AND 12 THEN 'refuse' ELSE 'agree' END,
                'negotiation', 'agreed', '{}',
-               created_at + CASE WHEN id % 20 IN (8, 9) THEN interval '48 hours'
-                                 ELSE (id % 600) * interval '1 minute' END, '', md5(id::text || 'b')
+               LEAST(created_at + CASE WHEN id % 20 IN (8, 9) THEN interval '48 hours'
+                                 ELSE (id % 600) * interval '1 minute' END, :now), '', md5(id::text || 'b')
         FROM cases WHERE id % 20 <> 18""",
     """INSERT INTO case_events (case_id, seq, actor_role, trigger, to_phase, to_state, payload, created_at,
                                 prev_hash, hash)
@@ -82,7 +83,7 @@ FILL = [
                'closed', state, '{}', closed_at, '', md5(id::text || 'c')
         FROM cases WHERE phase = 'closed'""",
     f"""INSERT INTO case_ratings (case_id, buyer_id, shop_id, score, comment, created_at)
-        SELECT id, buyer_id, shop_id, 1 + id % 5, '', closed_at + interval '1 hour'
+        SELECT id, buyer_id, shop_id, 1 + id % 5, '', LEAST(closed_at + interval '1 hour', :now)
         FROM cases WHERE phase = 'closed' ORDER BY id LIMIT {RATINGS}""",
     "SELECT setval('shops_id_seq', 100000), setval('users_id_seq', 100000), setval('orders_id_seq', 10000000), "
     "setval('cases_id_seq', 10000000)",
@@ -105,6 +106,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     url = args.database_url
+    if not (create_engine(url).url.database or "").startswith("bench"):
+        raise SystemExit("bench.metrics creates and drops its database: give it one whose name starts with 'bench'")
     admin = create_engine(create_engine(url).url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = create_engine(url).url.database
     with admin.connect() as conn:
