@@ -206,3 +206,12 @@ def test_no_orders_no_rates(ctx):
     got = shop_totals(seller.shop.id, *WINDOW)
     assert (got.paid_orders, got.refund_rate, got.rating_average, got.median_response_under_minutes) == (
         0, None, None, None)
+
+
+def test_flask_metrics_rebuild_and_refresh(history, runner):
+    shop_a = history[0]
+    result = runner.invoke(args=["metrics", "rebuild"])
+    assert result.exit_code == 0 and result.output.startswith("rebuilt ")
+    assert shop_totals(shop_a, *WINDOW).refunds == 3
+    result = runner.invoke(args=["metrics", "refresh"])
+    assert result.exit_code == 0 and "recomputed" in result.output
