@@ -86,9 +86,10 @@ def test_the_rating_form_on_the_closed_case_page(closed, client, login_as):
     again = client.post(f"/cases/{cid}/rating", data={"rating-score": "5"})
     assert again.status_code == 409 and "该案件已评价过" in again.get_data(as_text=True)
     client.post("/logout")
-    login_as(seller)  # the seller sees the rating, and no form
+    assert f'href="/shops/{seller.shop_id}/service"' not in page  # a buyer does not see the shop's metrics
+    login_as(seller)  # the seller sees the rating, no form, and a link to its shop's service dashboard
     page = client.get(f"/cases/{cid}").get_data(as_text=True)
-    assert "回复太慢" in page and "提交评价" not in page
+    assert "回复太慢" in page and "提交评价" not in page and f'href="/shops/{seller.shop_id}/service"' in page
 
 
 def test_rating_through_the_api(closed, client):
