@@ -118,6 +118,16 @@ def _rollup_sql(ranged):
     return text(sql).bindparams(*params)
 
 
+ROLLUP_LOCK = 13_0001  # PostgreSQL advisory lock: one rollup writer at a time (two sweepers, or a rebuild)
+
+
+def _one_writer():
+    """Sweepers running at once would both delete a day and both insert it (a duplicate key): the second
+    waits for the first instead, then recomputes the same days (the result is the same)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK})
+
+
 def _recompute_day(day, now):
     lo = datetime.combine(day, time())
     db.session.execute(text("DELETE FROM shop_daily_stats WHERE day = :day")
@@ -129,6 +139,7 @@ def rebuild_rollups(*, now=None):
     """Recompute every day of every shop from scratch (`flask metrics rebuild`)."""
     now = now or utcnow()
     with transaction():
+        _one_writer()
         db.session.execute(text("DELETE FROM shop_daily_stats"))
         db.session.execute(_rollup_sql(ranged=False), {"now": now})
     return db.session.execute(select(db.func.count()).select_from(ShopDailyStats)).scalar_one()
@@ -170,6 +181,7 @@ def refresh_rollups(*, now=None):
         rebuild_rollups(now=now)
         return None
     with transaction():
+        _one_writer()
         days = touched_days(since, now)
         for day in days:
             _recompute_day(day, now)
