@@ -65,8 +65,9 @@ def create_app(config_name=None, **overrides):
     from .cases.routes import bp as cases_bp
     from .catalog.routes import bp as catalog_bp
     from .reports.routes import bp as reports_bp
-    from .api.v1 import auth, bp as api_bp, cases, evidence, openapi, orders, reports  # noqa: F401  (the API's views)
-    for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, api_bp):
+    from .metrics.routes import bp as metrics_bp
+    from .api.v1 import auth, bp as api_bp, cases, evidence, metrics, openapi, orders, reports  # noqa: F401  (the API's views)
+    for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, metrics_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 
@@ -84,6 +85,8 @@ def create_app(config_name=None, **overrides):
     app.cli.add_command(audit_cli)
     from .reports.cli import report_cli
     app.cli.add_command(report_cli)
+    from .metrics.cli import metrics_cli
+    app.cli.add_command(metrics_cli)
     @app.before_request
     def _refuse_nul_characters():
         """PostgreSQL text cannot hold NUL: refuse it in page query strings and forms on every database

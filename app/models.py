@@ -10,3 +10,4 @@ from .evidence.models import Evidence  # noqa: F401
 from .execution.models import ExecutionTask, Penalty  # noqa: F401
 from .reports.models import CaseReport  # noqa: F401
 from .admin_audit import AdminEvent  # noqa: F401
+from .metrics.models import ShopDailyStats  # noqa: F401

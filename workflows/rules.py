@@ -39,6 +39,8 @@ DEFAULTS = MappingProxyType({
     "late_shipment_percent": 5,
     "late_shipment_min_fen": 500,
     "late_shipment_max_fen": 3000,
+    # seller service metrics (卖家服务质量): the rolling window the figures and category averages cover
+    "metrics_window_days": 30,
     # limits
     "max_modifications": 3,                 # times a buyer may modify a refused/countered request
     "max_open_cases_per_order": 1,

@@ -132,3 +132,21 @@ def visible_orders_clause(user, Order):
     if user.role == "admin":
         return true()
     return false()
+
+
+def can_view_shop_service(user, shop):
+    """A shop's service metrics and penalties: its own sellers, and mediators and admins."""
+    if shop is None or user is None:
+        return False
+    return user.role in ("mediator", "admin") or (user.role == "seller" and user.shop_id == shop.id)
+
+
+def ensure_can_view_shop_service(user, shop):
+    if not can_view_shop_service(user, shop):
+        raise NotFound("Shop not found")
+    return shop
+
+
+def can_rate_case(user, case):
+    """The buyer rates a case's handling once it is closed (whether it was rated already is the service's)."""
+    return user is not None and user.role == "buyer" and case.buyer_id == user.id and case.phase == "closed"

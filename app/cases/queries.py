@@ -19,7 +19,7 @@ from ..extensions import db
 from ..ids import MAX_ID
 from ..payments.models import JournalEntry, JournalLine
 from ..rules import get_rules
-from .models import KINDS, PHASES, Case, CaseEvent, CaseMessage
+from .models import KINDS, PHASES, Case, CaseEvent, CaseMessage, CaseRating
 from .services import _prepare
 
 
@@ -437,3 +437,8 @@ def shop_listings(shop_id):
     from ..catalog.models import Product
     return db.session.execute(select(Product.id, Product.title).where(Product.shop_id == shop_id)
                               .order_by(Product.id)).all()
+
+
+def case_rating(case_id):
+    """The buyer's after-sales rating of the case (售后服务评价), or None."""
+    return db.session.execute(select(CaseRating).where(CaseRating.case_id == case_id)).scalar_one_or_none()

@@ -9,7 +9,8 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from ..auth.policy import can_see_ledger, case_role, contributor_role, role_required
+from ..auth.policy import (can_rate_case, can_see_ledger, can_view_shop_service, case_role, contributor_role,
+                           role_required)
 from ..catalog.queries import get_listing
 from ..chat.queries import order_messages
 from ..chat.services import post_case_message, post_order_message
@@ -30,9 +31,9 @@ from .audit import check_case
 from .forms import (FIELD_LABELS, CHOICE_GROUPS, ComplaintForm, EvidenceForm, MessageForm, action_form, add_problems,
                     form_values, request_form, to_fen)
 from .models import KINDS, PHASES
-from .queries import (CASE_STATES, CaseFilter, actions_for, case_filter, case_ledger, case_tasks, cases_for,
-                      events_for, filter_people, get_case, history_for, mediator_queue, messages_for, progress_for,
-                      reason_codes, seller_inbox, shop_listings)
+from .queries import (CASE_STATES, CaseFilter, actions_for, case_filter, case_ledger, case_rating, case_tasks,
+                      cases_for, events_for, filter_people, get_case, history_for, mediator_queue, messages_for,
+                      progress_for, reason_codes, seller_inbox, shop_listings)
 from .services import file_complaint, open_case, perform_action, request_options
 
 bp = Blueprint("cases", __name__)
@@ -146,7 +147,9 @@ def _render_case(case, failed=None, status=200):
                            ledger=case_ledger([case.id])[case.id], tasks=tasks,
                            history=history_for(case, evidence), audit=check_case(case), progress=progress_for(case, tasks, utcnow()),
                            listing_titles=dict(shop_listings(case.shop_id)), viewer_role=case_role(current_user, case),
-                           money=money_for([case.order_id])[case.order_id] if case.order_id else None), status
+                           money=money_for([case.order_id])[case.order_id] if case.order_id else None,
+                           rating=case_rating(case.id), can_rate=can_rate_case(current_user, case),
+                           shop_service=can_view_shop_service(current_user, case.shop)), status
 
 
 @bp.route("/shop/inbox")

@@ -24,6 +24,7 @@ from ..execution.models import ExecutionTask
 from ..execution.services import run_task
 from ..extensions import db
 from ..jobs import register_job
+from ..metrics.services import refresh_rollups
 from ..orders.models import Order
 from ..orders.services import apply_order_timeout
 from ..rules import get_rules
@@ -55,7 +56,19 @@ def sweep(now=None, batch_size=200):
     while _sweep_orders(now, rules, batch_size, result):
         pass
     _sweep_tasks(now, batch_size, result)
+    _refresh_metrics(now, result)
     return result
+
+
+def _refresh_metrics(now, result):
+    """The seller metrics' daily rollup follows what this sweep and everyone since the last one changed.
+    A failure is logged and recorded; the deadlines already fired stay fired, and the next sweep retries."""
+    try:
+        refresh_rollups(now=now)
+    except Exception as exc:  # noqa: BLE001 - the rollup must not stop the sweeper
+        db.session.rollback()
+        result.errors.append(("metrics", "refresh", f"{type(exc).__name__}: {exc}"))
+        log.exception("the metrics rollup was not refreshed; the next sweep tries again")
 
 
 def _sweep_tasks(now, batch_size, result):

@@ -110,7 +110,8 @@ def _world(app):
     complaint = file_complaint(actor=buyer, listing_id=listing.id, type="listing_violation", description="虚假宣传")
     ids = {"buyer": buyer.id, "seller": seller.id, "mediator": mediator.id,
            "cases": [resolved.id, queued.id, complaint.id],
-           "orders": [resolved_order.id, queued_order.id, fresh_order.id], "listing": listing.id}
+           "orders": [resolved_order.id, queued_order.id, fresh_order.id], "listing": listing.id,
+           "shop": seller.shop_id}
     client, b = app.test_client(), {"Authorization": f"Bearer {issue_token(buyer)}"}
     db.session.remove()
     evidence, queued_id, fresh_order_id = [], ids["cases"][1], ids["orders"][2]
@@ -150,6 +151,8 @@ def _strategy(operation, ids, available):
         fixed = [{"order_id": oid} for oid in ids["orders"]]
     elif "evidence_id" in names:
         fixed = [{"evidence_id": eid} for eid in ids["evidence"]]
+    elif "shop_id" in names:
+        fixed = [{"shop_id": ids["shop"]}]
     strategies = [operation.as_strategy(GenerationMode.POSITIVE, path_parameters=p) for p in fixed]
     strategies += [operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
     return st.one_of(strategies)
@@ -190,6 +193,8 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(a
     for label, statuses in seen.items():
         if label == "GET /cases/export.csv" and role != "mediator":  # mediators' and admins' only
             assert statuses <= {401, 403}, (label, statuses)
+        elif label == "GET /shops/{shop_id}/metrics" and role == "buyer":  # its sellers', mediators', admins'
+            assert statuses <= {401, 404}, (label, statuses)
         elif label.startswith("GET "):
             assert 200 in statuses, (label, statuses)
     assert seen["POST /cases/{case_id}/actions/{name}"] & {200, 409}, dict(seen)

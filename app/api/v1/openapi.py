@@ -336,6 +336,27 @@ def components(rules):
         "MessagePage": page_of("Message"),
         "OrderMessagePage": page_of("OrderMessage"),
         "EvidencePage": page_of("Evidence"),
+        "ServiceFigures": obj({
+            **{name: integer(0) for name in ("paid_orders", "complaints", "refunds", "dispute_refunds",
+                                              "timeout_refunds", "agreed_refunds", "breaches", "responses",
+                                              "ratings")},
+            **{name: {"type": ["number", "null"], "minimum": 0, "description": "per paid order; null without any"}
+               for name in ("dispute_refund_rate", "complaint_rate", "refund_rate", "timeout_refund_rate",
+                            "agreed_refund_rate", "breach_rate")},
+            "rating_average": {"type": ["number", "null"], "minimum": 1, "maximum": 5},
+            "median_response_under_minutes": {
+                "type": ["integer", "null"], "description": "the median first response is under this many minutes "
+                                                            "(null: no response, or slower than the last bound)"},
+            "median_response_over_minutes": {"type": ["integer", "null"],
+                                              "description": "…and at least this many"}}),
+        "ShopMetrics": obj({
+            "shop_id": integer(1), "category": string(),
+            "window": obj({"days": integer(1), "first_day": {"type": "string", "format": "date"},
+                           "last_day": {"type": "string", "format": "date"}}),
+            "figures": ref("ServiceFigures"), "category_average": ref("ServiceFigures")}),
+        "NewRating": obj({"score": integer(1, 5), "comment": text(1000)}, required=("score",)),
+        "Rating": obj({"case_id": integer(1), "shop_id": integer(1), "score": integer(1, 5), "comment": string(),
+                       "created_at": datetime_()}),
     }
     return {"schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -507,6 +528,19 @@ def paths(rules):
                 "postOrderMessage", "Write in the order chat (the buyer and the seller only)",
                 responses(201, "The new message", ref("OrderMessage"), 400, 401, 403, 404, 413, 422),
                 parameters=[order_id], body=ref("NewOrderMessage"), tags=["messages"]),
+        },
+        "/shops/{shop_id}/metrics": {
+            "get": operation(
+                "getShopMetrics", "The shop's service metrics over the rolling window beside its category's "
+                                  "average (the shop's own sellers, mediators and admins)",
+                responses(200, "The figures", ref("ShopMetrics"), 401, 404),
+                parameters=[path_id("shop_id", "shop")], tags=["metrics"]),
+        },
+        "/cases/{case_id}/rating": {
+            "post": operation(
+                "rateCase", "The buyer rates how the closed case was handled (售后服务评价), once",
+                responses(201, "The rating", ref("Rating"), 400, 401, 403, 404, 409, 413, 422),
+                parameters=[case_id], body=ref("NewRating"), tags=["metrics"]),
         },
     }
 
