@@ -10,3 +10,4 @@ from .evidence.models import Evidence  # noqa: F401
 from .execution.models import ExecutionTask, Penalty  # noqa: F401
 from .reports.models import CaseReport  # noqa: F401
 from .admin_audit import AdminEvent  # noqa: F401
+from .overview.models import INDEXES  # noqa: F401  (indexes for the overview on cases and case_events)
