@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Float, Integer, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, cast, extract, func, literal_column, select
 
 from ..extensions import db
 
@@ -40,7 +40,7 @@ def bucket(column, unit):
 
 def seconds_between(start, end):
     if dialect() == "postgresql":
-        return cast(func.extract(literal_column("epoch"), end - start), Float)
+        return cast(extract("epoch", end - start), Float)
     return cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)  # whole seconds
 
 
