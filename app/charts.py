@@ -20,23 +20,26 @@ def _fmt(value, fmt):
     return fmt(value) if fmt else f"{value:g}"
 
 
-def _ticks(top):
-    """Four round gridline values from 0 to at least `top`."""
+def _ticks(top, whole=False):
+    """Four round gridline values from 0 to at least `top`; whole numbers only for counts (`whole`)."""
     if top <= 0:
         return [0, 1]
+    if whole and top <= 4:
+        return list(range(int(-(-top // 1)) + 1))
     step = 10 ** len(str(int(top / 4))) / 10 if top >= 4 else top / 4
-    for mult in (1, 2, 2.5, 5, 10):
+    for mult in ((1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)):
         if top / (step * mult) <= 4:
             step *= mult
             break
     return [step * i for i in range(5) if step * (i - 1) < top]
 
 
-def line_chart(series, *, title, fmt=None, width=640, height=220):
-    """Lines over shared x labels: `series` is [(name, [(x label, value or None), …]), …]."""
+def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False):
+    """Lines over shared x labels: `series` is [(name, [(x label, value or None), …]), …]; `whole`: the values
+    are counts, so the gridlines are whole numbers (no "0.75 cases")."""
     labels = [x for x, _ in series[0][1]] if series else []
     values = [v for _, points in series for _, v in points if v is not None]
-    ticks = _ticks(max(values, default=0))
+    ticks = _ticks(max(values, default=0), whole)
     left, right, top, bottom = 56, 12, 12, 40
     w, h = width - left - right, height - top - bottom
     ymax = ticks[-1] or 1

@@ -18,6 +18,9 @@ from .queries import TREND_DAYS, analysis, analysis_filter, local_today, overvie
 bp = Blueprint("overview", __name__)
 STAFF = ("mediator", "admin")
 TOP_LINES = 5  # reasons drawn over time
+# drawn narrower than the charts' default so their text stays legible when a phone scales them down
+BAR = {"width": 440, "label_width": 130}
+LINE = {"width": 520, "whole": True}
 
 
 def code_label(dimension, code):
@@ -49,10 +52,10 @@ def index():
     short = [(day[5:], opened, closed) for day, opened, closed in points]  # MM-DD on the axis
     charts = {
         "phases": bar_chart([(str(label("phase", p)), n) for p, n in figures.by_phase],
-                            title=_("Open cases by phase")),
-        "trend": line_chart([(_("Opened"), [(d, o) for d, o, _c in short]),
-                             (_("Closed"), [(d, c) for d, _o, c in short])],
-                            title=_("Cases opened and closed per day, last %(n)s days", n=days)),
+                            title=_("Open cases by phase"), **BAR),
+        "trend": line_chart([(_("New cases"), [(d, o) for d, o, _c in short]),
+                             (_("Closed cases"), [(d, c) for d, _o, c in short])],
+                            title=_("Cases opened and closed per day, last %(n)s days", n=days), **LINE),
     }
     return render_template("overview/index.html", o=figures, charts=charts, days=days, trend_days=TREND_DAYS,
                            totals=(sum(p[1] for p in points), sum(p[2] for p in points)), duration=duration)
@@ -72,13 +75,13 @@ def analysis_page():
         for dimension, rows in result.by_code.items():
             charts[dimension] = bar_chart([(code_label(dimension, code), total) for code, total, _p in rows],
                                           title=_("Cases by reason") if dimension == "reason"
-                                          else _("Cases by complaint type"))
+                                          else _("Cases by complaint type"), **BAR)
         top = result.by_code.get("reason", [])[:TOP_LINES]
         if top and len(result.buckets) > 1:
             charts["over_time"] = line_chart(
-                [(code_label("reason", code), [(b[5:] if f.group == "week" else b[:7], periods.get(b, 0))
+                [(code_label("reason", code), [(b[5:] if f.group == "week" else b[2:7], periods.get(b, 0))
                                                 for b in result.buckets]) for code, _t, periods in top],
-                title=_("Top reasons over time"))
+                title=_("Top reasons over time"), **LINE)
     return render_template(
         "overview/analysis.html", a=result, charts=charts, problems=problems, values=request.args,
         categories=[(c, label("category", c)) for c in CATEGORIES], shops=shop_choices(), code_label=code_label,
@@ -98,7 +101,7 @@ def analysis_csv():
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([_("Dimension"), _("Code"), _("Name"), _("Category"), _("Period start"), _("Cases")])
+    writer.writerow([_("Dimension"), _("Code"), _("Name"), _("Category"), _("Period start"), _("Number of cases")])
     dims = {"reason": _("Reason"), "complaint_type": _("Complaint type")}
     for dimension, code, category, period, n in result.rows:
         writer.writerow([dims[dimension], neutralise(code), neutralise(code_label(dimension, code)),

@@ -80,7 +80,7 @@ def test_analysis_page_and_its_csv(ctx, client, login_as):
     response = client.get("/analysis.csv?lang=en&group=month")
     assert response.headers["Content-Disposition"].startswith("attachment; filename=reasons-")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["Dimension", "Code", "Name", "Category", "Period start", "Cases"]
+    assert rows[0] == ["Dimension", "Code", "Name", "Category", "Period start", "Number of cases"]
     by_code = {}
     for dimension, code, name, category, _start, n in rows[1:]:
         by_code[code] = by_code.get(code, 0) + int(n)
