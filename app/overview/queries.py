@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case as when, func, literal_column, select
+from sqlalchemy import and_, case as when, func, select
 from sqlalchemy.orm import aliased
 
 from ..auth.models import User
@@ -18,7 +18,7 @@ from ..cases.models import PHASES, Case, CaseEvent
 from ..catalog.models import CATEGORIES, Shop
 from ..extensions import db
 from ..ids import MAX_ID
-from .sql import bucket, medians, seconds_between
+from .sql import ALL, bucket, bucket_key, medians_by, seconds_between
 
 # Deadlines that acted on someone's silence (the sweeper's own steps — the evidence period ending on time,
 # execution checks — are not breaches): the system's event with one of these triggers is one breach.
@@ -73,24 +73,35 @@ class Overview:
 
 
 def overview(now, window_days):
+    """Five statements whatever the number of cases: open cases (phase × mediator), cases closed in the window,
+    decisions in the window, breaches in the window, the mediators."""
     since = now - timedelta(days=window_days)
-    open_ = Case.phase != "closed"
-    by_phase = dict(db.session.execute(select(Case.phase, func.count()).where(open_).group_by(Case.phase)).all())
-    in_window = and_(Case.closed_at >= since, Case.closed_at <= now)
-    closed_by = dict(db.session.execute(
-        select(Case.mediator_id, func.count()).where(in_window).group_by(Case.mediator_id)).all())
-    to_close = medians(select(literal_column("0"), seconds_between(Case.created_at, Case.closed_at)).where(in_window))
+    by_phase, loads = {}, {uid: MediatorLoad(uid, name) for uid, name in db.session.execute(
+        select(User.id, User.display_name).where(User.role == "mediator").order_by(User.display_name, User.id))}
+    queue = overdue_open = 0
+    for phase, uid, n, overdue, queued in db.session.execute(
+            select(Case.phase, Case.mediator_id, func.count(), func.sum(when((Case.overdue_count > 0, 1), else_=0)),
+                   func.sum(when((and_(Case.state == "queued", Case.mediator_id.is_(None)), 1), else_=0)))
+            .where(Case.phase != "closed").group_by(Case.phase, Case.mediator_id)):
+        by_phase[phase] = by_phase.get(phase, 0) + n
+        queue, overdue_open = queue + int(queued or 0), overdue_open + int(overdue or 0)
+        if uid in loads:
+            loads[uid].open_cases += n
+            loads[uid].overdue_open += int(overdue or 0)
+
+    to_close = medians_by(select(Case.mediator_id, seconds_between(Case.created_at, Case.closed_at))
+                          .where(Case.closed_at >= since, Case.closed_at <= now))
 
     decision, entered = aliased(CaseEvent), aliased(CaseEvent)
     started = (select(func.min(entered.created_at))
                .where(entered.case_id == decision.case_id, entered.to_phase == "mediation").scalar_subquery())
-    decisions = (select(Case.mediator_id, seconds_between(started, decision.created_at))
-                 .join(Case, Case.id == decision.case_id)
-                 .where(decision.from_phase == "resolution", decision.to_phase != "resolution",
-                        decision.created_at >= since, decision.created_at <= now))
-    decided = db.session.execute(select(func.count()).select_from(decisions.subquery())).scalar_one()
-    overall = medians(decisions.with_only_columns(literal_column("0"), seconds_between(started, decision.created_at)))
-    per_mediator = medians(decisions)
+    decisions = medians_by(select(Case.mediator_id, seconds_between(started, decision.created_at))
+                           .join(Case, Case.id == decision.case_id)
+                           .where(decision.from_phase == "resolution", decision.to_phase != "resolution",
+                                  decision.created_at >= since, decision.created_at <= now))
+    for uid, load in loads.items():
+        load.closed = to_close.get(uid, (None, 0))[1]
+        load.median_decision = decisions.get(uid, (None, 0))[0]
 
     breaches = db.session.execute(
         select(CaseEvent.from_phase, CaseEvent.trigger, func.count())
@@ -100,24 +111,12 @@ def overview(now, window_days):
     phase_order = {p: i for i, p in enumerate(PHASES)}
     breaches = sorted(((p, t, n) for p, t, n in breaches), key=lambda r: (phase_order.get(r[0], 99), -r[2], r[1]))
 
-    loads = {uid: MediatorLoad(uid, name) for uid, name in db.session.execute(
-        select(User.id, User.display_name).where(User.role == "mediator").order_by(User.display_name, User.id))}
-    for uid, n, overdue in db.session.execute(
-            select(Case.mediator_id, func.count(), func.sum(when((Case.overdue_count > 0, 1), else_=0)))
-            .where(open_, Case.mediator_id.is_not(None)).group_by(Case.mediator_id)):
-        if uid in loads:
-            loads[uid].open_cases, loads[uid].overdue_open = n, int(overdue or 0)
-    for uid, load in loads.items():
-        load.closed = closed_by.get(uid, 0)
-        load.median_decision = per_mediator.get(uid)
-
+    (median_to_close, closed), (median_decision, decided) = to_close.get(ALL, (None, 0)), decisions.get(ALL, (None, 0))
     return Overview(
-        window_days=window_days, since=since,
-        queue_size=_count(Case.phase == "mediation", Case.state == "queued", Case.mediator_id.is_(None)),
+        window_days=window_days, since=since, queue_size=queue,
         by_phase=[(p, by_phase.get(p, 0)) for p in PHASES if p != "closed"], open_total=sum(by_phase.values()),
-        overdue_open=_count(open_, Case.overdue_count > 0),
-        closed=sum(closed_by.values()), median_to_close=to_close.get(0),
-        decided=decided, median_decision=overall.get(0), breaches=breaches, mediators=list(loads.values()))
+        overdue_open=overdue_open, closed=closed, median_to_close=median_to_close,
+        decided=decided, median_decision=median_decision, breaches=breaches, mediators=list(loads.values()))
 
 
 def trend(now, days):
@@ -128,8 +127,8 @@ def trend(now, days):
     series = {}
     for column in (Case.created_at, Case.closed_at):
         b = bucket(column, "day")
-        series[column.key] = dict(db.session.execute(
-            select(b, func.count()).where(column >= start, column <= now).group_by(b)).all())
+        series[column.key] = {bucket_key(day): n for day, n in db.session.execute(
+            select(b, func.count()).where(column >= start, column <= now).group_by(b))}
     out = []
     for i in range(days):
         day = (first + timedelta(days=i)).isoformat()
@@ -239,12 +238,17 @@ def analysis(f, *, shop_limit=10):
     if f.shop:
         where.append(Case.shop_id == f.shop)
     b = bucket(Case.created_at, f.group)
-    rows = []
-    for dimension, column in DIMENSIONS:
-        for code, category, period, n in db.session.execute(
-                select(column, Case.category, b, func.count()).where(*where, column.is_not(None))
-                .group_by(column, Case.category, b).order_by(column, Case.category, b)):
-            rows.append((dimension, code, category, period, n))
+    counts, total = {}, 0  # one pass over the period's cases: every figure below is a sum of these groups
+    for reason, complaint_type, category, period, n in db.session.execute(
+            select(Case.reason, Case.complaint_type, Case.category, b, func.count()).where(*where)
+            .group_by(Case.reason, Case.complaint_type, Case.category, b)):
+        total, period = total + n, bucket_key(period)
+        for key in (("reason", reason), ("complaint_type", complaint_type)):
+            if key[1] is not None:
+                counts[(*key, category, period)] = counts.get((*key, category, period), 0) + n
+    order = {d: i for i, (d, _c) in enumerate(DIMENSIONS)}
+    rows = sorted(((d, code, category, period, n) for (d, code, category, period), n in counts.items()),
+                  key=lambda r: (order[r[0]], r[1], r[2] or "", r[3]))
     by_code, by_category = {}, {}
     for dimension, code, category, period, n in rows:
         periods = by_code.setdefault(dimension, {}).setdefault(code, {})
@@ -254,7 +258,6 @@ def analysis(f, *, shop_limit=10):
     by_code = {d: sorted(((code, sum(p.values()), p) for code, p in codes.items()), key=lambda r: (-r[1], r[0]))
                for d, codes in by_code.items()}
     categories = sorted({c for _, _, c, _, _ in rows}, key=lambda c: (c is None, c or ""))
-    total = _count(*where)
 
     per_shop = db.session.execute(
         select(Case.shop_id, Case.reason, Case.complaint_type, func.count())
