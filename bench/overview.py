@@ -10,6 +10,7 @@ deadline pass on someone's silence. Events: opening, entering mediation, decisio
     .venv/bin/python -m bench.overview --database-url postgresql+psycopg://postgres@127.0.0.1:5432/<db> \
         [--cases 100000] [--plans]
 """
+import os
 import statistics
 import time
 from datetime import timedelta
@@ -139,7 +140,9 @@ def main():
             ms = timed(fn)
             base = base or ms
             rows.append((name, f"{ms:.1f}", f"{ms / base:.1f}", counter.count))
-        common.table(f"median of 5 runs, {args.cases:,} cases", ("query", "ms", "x count(*)", "statements"), rows)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        common.table(f"median of 5 runs, {args.cases:,} cases (load average {load})",
+                     ("query", "ms", "x count(*)", "statements"), rows)
 
         if args.plans:
             for name in ("overview (30-day window)", "trend 90 days", "analysis 12 months, all"):

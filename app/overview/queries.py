@@ -95,8 +95,10 @@ def overview(now, window_days):
     decision, entered = aliased(CaseEvent), aliased(CaseEvent)
     started = (select(func.min(entered.created_at))
                .where(entered.case_id == decision.case_id, entered.to_phase == "mediation").scalar_subquery())
-    decisions = medians_by(select(Case.mediator_id, seconds_between(started, decision.created_at))
-                           .join(Case, Case.id == decision.case_id)
+    # the case's mediator by its primary key, row by row: the window holds a few thousand decisions, and a
+    # join made PostgreSQL hash the whole cases table for them
+    mediator = select(Case.mediator_id).where(Case.id == decision.case_id).scalar_subquery()
+    decisions = medians_by(select(mediator, seconds_between(started, decision.created_at))
                            .where(decision.from_phase == "resolution", decision.to_phase != "resolution",
                                   decision.created_at >= since, decision.created_at <= now))
     for uid, load in loads.items():
