@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case as when, func, select
 from sqlalchemy.orm import aliased
 
@@ -18,6 +17,7 @@ from ..cases.models import PHASES, Case, CaseEvent
 from ..catalog.models import CATEGORIES, Shop
 from ..extensions import db
 from ..ids import MAX_ID
+from workflows.problems import Problem
 from .sql import ALL, bucket, bucket_key, medians_by, seconds_between
 
 # Deadlines that acted on someone's silence (the sweeper's own steps — the evidence period ending on time,
@@ -142,17 +142,9 @@ def trend(now, days):
 
 GROUPS = ("week", "month")
 DIMENSIONS = (("reason", Case.reason), ("complaint_type", Case.complaint_type))
-MAX_RANGE_DAYS = 2 * 366
+MAX_RANGE_DAYS = 730  # days in a period, both ends counted: two years
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ID = re.compile(r"[1-9][0-9]{0,18}")
-
-PROBLEMS = {
-    "not_a_date": _l("Please enter a date as YYYY-MM-DD."),
-    "not_a_choice": _l("Please choose one of the options."),
-    "order": _l("The start must not be after the end."),
-    "too_long": _l("At most two years at a time."),
-}
-
 
 @dataclass(frozen=True)
 class AnalysisFilter:
@@ -163,44 +155,47 @@ class AnalysisFilter:
     group: str = "week"
 
 
-def analysis_filter(args, today):
-    """(AnalysisFilter, {field: problem text}) from query-string values: an empty value is no filter; the
-    period defaults to the last 12 weeks; with problems the filter is None."""
+def analysis_filter(args, today, *, blank_is_none=True):
+    """(AnalysisFilter, {field: Problem}) from query-string values; with problems the filter is None. A page's
+    empty field is no filter (`blank_is_none`); the API refuses an empty value like any other bad one. The
+    period defaults to the 12 weeks (84 days) up to today."""
     problems, values = {}, {}
+
+    def given(name):
+        raw = args.get(name)
+        return None if raw is None or (blank_is_none and raw.strip() == "") else raw.strip()
+
     for name in ("date_from", "date_to"):
-        raw = (args.get(name) or "").strip()
-        if raw:
+        raw = given(name)
+        if raw is not None:
             try:
                 values[name] = date.fromisoformat(raw) if DATE.fullmatch(raw) else None
             except ValueError:
                 values[name] = None
             if values[name] is None:
-                problems[name] = PROBLEMS["not_a_date"]
-    raw = args.get("category") or ""
-    if raw:
-        if raw in CATEGORIES:
-            values["category"] = raw
-        else:
-            problems["category"] = PROBLEMS["not_a_choice"]
-    raw = (args.get("shop") or "").strip()
-    if raw:
+                problems[name] = Problem("a date as YYYY-MM-DD", "not_a_date")
+    choices = {"category": CATEGORIES, "group": GROUPS}
+    for name in ("category", "group"):
+        raw = given(name)
+        if raw is not None:
+            if raw in choices[name]:
+                values[name] = raw
+            else:
+                problems[name] = Problem(f"one of {', '.join(choices[name])}", "not_a_choice")
+    raw = given("shop")
+    if raw is not None:
         if ID.fullmatch(raw) and int(raw) <= MAX_ID:
             values["shop"] = int(raw)
         else:
-            problems["shop"] = PROBLEMS["not_a_choice"]
-    raw = args.get("group") or "week"
-    if raw in GROUPS:
-        values["group"] = raw
-    else:
-        problems["group"] = PROBLEMS["not_a_choice"]
+            problems["shop"] = Problem(f"a shop's id from 1 to {MAX_ID}", "not_a_choice")
     if problems:
-        return None, {k: str(v) for k, v in problems.items()}
+        return None, problems
     values.setdefault("date_to", today)
     values.setdefault("date_from", values["date_to"] - timedelta(days=12 * 7 - 1))
     if values["date_from"] > values["date_to"]:
-        return None, {"date_from": str(PROBLEMS["order"])}
+        return None, {"date_from": Problem("not after date_to", "date_order")}
     if (values["date_to"] - values["date_from"]).days >= MAX_RANGE_DAYS:
-        return None, {"date_from": str(PROBLEMS["too_long"])}
+        return None, {"date_from": Problem(f"a period of at most {MAX_RANGE_DAYS} days", "range_too_long")}
     return AnalysisFilter(**values), {}
 
 

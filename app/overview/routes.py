@@ -5,6 +5,7 @@ import io
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..auth.policy import role_required
 from ..catalog.models import CATEGORIES
@@ -61,8 +62,18 @@ def index():
                            totals=(sum(p[1] for p in points), sum(p[2] for p in points)), duration=duration)
 
 
+# how the page words each problem of analysis_filter
+PROBLEMS = {
+    "not_a_date": _l("Please enter a date as YYYY-MM-DD."),
+    "not_a_choice": _l("Please choose one of the options."),
+    "date_order": _l("The start must not be after the end."),
+    "range_too_long": _l("At most two years at a time."),
+}
+
+
 def _analysis_args():
-    return analysis_filter(request.args, local_today(utcnow()))
+    f, problems = analysis_filter(request.args, local_today(utcnow()))
+    return f, {name: str(PROBLEMS[problem.code]) for name, problem in problems.items()}
 
 
 @bp.route("/analysis")
