@@ -80,6 +80,7 @@ EXPECTED = {
     ("POST", "catalog.edit_return_address"):   (LOGIN, 403,      403,     own(422), 404,      403,      403,   403),
     # the API: bearer tokens; anonymous gets 401
     ("GET", "api_v1.openapi_document"):        (200,   200,      200,     200,      200,      200,      200,   200),
+    ("GET", "api_v1.analysis_reasons"):        (401,   403,      403,     403,      403,      200,      200,   200),
     ("POST", "api_v1.create_token"):           (422,   422,      422,     422,      422,      422,      422,   422),
     ("DELETE", "api_v1.delete_token"):         (401,   204,      204,     204,      204,      204,      204,   204),
     ("GET", "api_v1.list_orders"):             (401,   200,      200,     200,      200,      200,      200,   200),
