@@ -34,9 +34,10 @@ def _ticks(top, whole=False):
     return [step * i for i in range(5) if step * (i - 1) < top]
 
 
-def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False):
+def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False, max_labels=None):
     """Lines over shared x labels: `series` is [(name, [(x label, value or None), …]), …]; `whole`: the values
-    are counts, so the gridlines are whole numbers (no "0.75 cases")."""
+    are counts, so the gridlines are whole numbers (no "0.75 cases"); `max_labels`: at most about this many x
+    labels (every n-th, and the last), for text that must stay legible when a phone scales the chart down."""
     labels = [x for x, _ in series[0][1]] if series else []
     values = [v for _, points in series for _, v in points if v is not None]
     ticks = _ticks(max(values, default=0), whole)
@@ -56,7 +57,7 @@ def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False):
         out.append(f'<line class="chart-grid" x1="{left}" x2="{left + w}" y1="{y(t):.1f}" y2="{y(t):.1f}"/>'
                    f'<text class="chart-axis" x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">'
                    f'{escape(_fmt(t, fmt))}</text>')
-    every = max(1, len(labels) // 8)
+    every = max(1, len(labels) // 8) if max_labels is None else max(1, -(-len(labels) // max_labels))
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
             out.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle">'

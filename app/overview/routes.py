@@ -21,7 +21,7 @@ STAFF = ("mediator", "admin")
 TOP_LINES = 5  # reasons drawn over time
 # drawn narrower than the charts' default so their text stays legible when a phone scales them down
 BAR = {"width": 440, "label_width": 130}
-LINE = {"width": 520, "whole": True}
+LINE = {"width": 520, "whole": True, "max_labels": 6}
 
 
 def code_label(dimension, code):
