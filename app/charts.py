@@ -20,23 +20,27 @@ def _fmt(value, fmt):
     return fmt(value) if fmt else f"{value:g}"
 
 
-def _ticks(top):
-    """Four round gridline values from 0 to at least `top`."""
+def _ticks(top, whole=False):
+    """Four round gridline values from 0 to at least `top`; whole numbers only for counts (`whole`)."""
     if top <= 0:
         return [0, 1]
+    if whole and top <= 4:
+        return list(range(int(-(-top // 1)) + 1))
     step = 10 ** len(str(int(top / 4))) / 10 if top >= 4 else top / 4
-    for mult in (1, 2, 2.5, 5, 10):
+    for mult in ((1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)):
         if top / (step * mult) <= 4:
             step *= mult
             break
     return [step * i for i in range(5) if step * (i - 1) < top]
 
 
-def line_chart(series, *, title, fmt=None, width=640, height=220):
-    """Lines over shared x labels: `series` is [(name, [(x label, value or None), …]), …]."""
+def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False, max_labels=None):
+    """Lines over shared x labels: `series` is [(name, [(x label, value or None), …]), …]; `whole`: the values
+    are counts, so the gridlines are whole numbers (no "0.75 cases"); `max_labels`: at most about this many x
+    labels (every n-th, and the last), for text that must stay legible when a phone scales the chart down."""
     labels = [x for x, _ in series[0][1]] if series else []
     values = [v for _, points in series for _, v in points if v is not None]
-    ticks = _ticks(max(values, default=0))
+    ticks = _ticks(max(values, default=0), whole)
     left, right, top, bottom = 56, 12, 12, 40
     w, h = width - left - right, height - top - bottom
     ymax = ticks[-1] or 1
@@ -53,7 +57,7 @@ def line_chart(series, *, title, fmt=None, width=640, height=220):
         out.append(f'<line class="chart-grid" x1="{left}" x2="{left + w}" y1="{y(t):.1f}" y2="{y(t):.1f}"/>'
                    f'<text class="chart-axis" x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">'
                    f'{escape(_fmt(t, fmt))}</text>')
-    every = max(1, len(labels) // 8)
+    every = max(1, len(labels) // 8) if max_labels is None else max(1, -(-len(labels) // max_labels))
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
             out.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle">'
@@ -79,7 +83,7 @@ def line_chart(series, *, title, fmt=None, width=640, height=220):
                    f'<text class="chart-axis" x="{lx + 14}" y="{height - 5}">{escape(name)}</text>')
         lx += 24 + 13 * len(str(name))
     out.append("</svg>")
-    return Markup("".join(out))
+    return Markup("".join(out))  # nosec B704 - every text in `out` went through escape()
 
 
 def bar_chart(rows, *, title, fmt=None, width=640, bar=22, label_width=160):
@@ -101,4 +105,4 @@ def bar_chart(rows, *, title, fmt=None, width=640, bar=22, label_width=160):
                    f'<text class="chart-value" x="{label_width + length + 6:.1f}" y="{y0 + bar * 0.7:.1f}">'
                    f'{escape(_fmt(v, fmt))}</text>')
     out.append("</svg>")
-    return Markup("".join(out))
+    return Markup("".join(out))  # nosec B704 - every text in `out` went through escape()

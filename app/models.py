@@ -11,3 +11,4 @@ from .execution.models import ExecutionTask, Penalty  # noqa: F401
 from .reports.models import CaseReport  # noqa: F401
 from .admin_audit import AdminEvent  # noqa: F401
 from .metrics.models import ShopDailyStats  # noqa: F401
+from .overview.models import INDEXES  # noqa: F401  (indexes for the overview on cases and case_events)

@@ -71,6 +71,9 @@ EXPECTED = {
     ("POST", "cases.upload"):                  (LOGIN, own(302), 404,     own(302), 404,      own(302), 404,   403),
     ("GET", "cases.evidence_content"):         (LOGIN, own(200), 404,     own(200), 404,      own(200), 404,   404),
     ("GET", "reports.case_report_page"):       (LOGIN, own(200), 404,     own(200), 404,      own(200), 404,   200),
+    ("GET", "overview.index"):                 (LOGIN, 403,      403,     403,      403,      200,      200,   200),
+    ("GET", "overview.analysis_page"):         (LOGIN, 403,      403,     403,      403,      200,      200,   200),
+    ("GET", "overview.analysis_csv"):          (LOGIN, 403,      403,     403,      403,      200,      200,   200),
     ("GET", "catalog.return_addresses_page"):  (LOGIN, 403,      403,     200,      200,      403,      403,   403),
     ("POST", "catalog.return_addresses_page"): (LOGIN, 403,      403,     422,      422,      403,      403,   403),
     ("GET", "catalog.edit_return_address"):    (LOGIN, 403,      403,     own(200), 404,      403,      403,   403),
@@ -80,6 +83,7 @@ EXPECTED = {
     ("POST", "metrics.rate"):                  (LOGIN, own(409), 404,     own(403), 404,      own(403), 404,   403),
     # the API: bearer tokens; anonymous gets 401
     ("GET", "api_v1.openapi_document"):        (200,   200,      200,     200,      200,      200,      200,   200),
+    ("GET", "api_v1.analysis_reasons"):        (401,   403,      403,     403,      403,      200,      200,   200),
     ("POST", "api_v1.create_token"):           (422,   422,      422,     422,      422,      422,      422,   422),
     ("DELETE", "api_v1.delete_token"):         (401,   204,      204,     204,      204,      204,      204,   204),
     ("GET", "api_v1.list_orders"):             (401,   200,      200,     200,      200,      200,      200,   200),

@@ -48,6 +48,8 @@ DEFAULTS = MappingProxyType({
     "max_open_complaints_per_listing": 1,        # open complaints by one buyer about one listing
     "max_open_listing_complaints_per_buyer": 3,  # open complaints by one buyer about listings, all shops
     "no_reason_return_hours": 7 * 24,       # 7天无理由: counted from delivery (or shipping)
+    # the mediator overview (/overview): medians, breaches and closed cases count over this many days
+    "overview_window_days": 30,
     # the reason codes each after-sales kind accepts (API.md lists the codes)
     "reasons": MappingProxyType({
         "refund_only": ("not_received", "not_as_described", "quality", "damaged", "wrong_item",

@@ -5,6 +5,7 @@ status code, content type, header and body the app answers is one the document d
 schema-valid data accepted, schema-invalid data refused, authentication never ignored."""
 import io
 import re
+from types import SimpleNamespace
 from collections import defaultdict
 
 import pytest
@@ -163,6 +164,8 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(a
     ids = _world(app)
     user = db.session.get(User, ids[role])
     headers = {"Authorization": f"Bearer {issue_token(user)}"}
+    # DELETE /auth/token needs a token of this user: only its id, which a later session.remove() cannot expire
+    user = SimpleNamespace(id=user.id)
     client = app.test_client()
     available = {cid: [a["name"] for a in client.get(f"/api/v1/cases/{cid}", headers=headers).get_json().get(
         "available_actions", [])] for cid in ids["cases"]}
@@ -191,7 +194,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(a
     # actions got past the visibility check into the workflow
     assert len(seen) == len(flask_paths(app))
     for label, statuses in seen.items():
-        if label == "GET /cases/export.csv" and role != "mediator":  # mediators' and admins' only
+        if label in ("GET /cases/export.csv", "GET /analysis/reasons") and role != "mediator":  # staff only
             assert statuses <= {401, 403}, (label, statuses)
         elif label == "GET /shops/{shop_id}/metrics" and role == "buyer":  # its sellers', mediators', admins'
             assert statuses <= {401, 404}, (label, statuses)

@@ -17,8 +17,10 @@ from ...ids import MAX_ID
 from ...auth.models import ROLES
 from ...cases.models import KINDS, PHASES
 from ...cases.services import AFTER_SALES_KINDS
+from ...catalog.models import CATEGORIES
 from ...evidence.models import EVIDENCE_KINDS, Evidence
 from ...orders.models import ORDER_STATUSES
+from ...overview.queries import GROUPS as ANALYSIS_GROUPS, MAX_RANGE_DAYS
 from ...rules import get_rules
 from ...shipping.models import DIRECTIONS
 from . import MAX_PAGE, bp
@@ -357,6 +359,16 @@ def components(rules):
         "NewRating": obj({"score": integer(1, 5), "comment": text(1000)}, required=("score",)),
         "Rating": obj({"case_id": integer(1), "shop_id": integer(1), "score": integer(1, 5), "comment": string(),
                        "created_at": datetime_()}),
+        "ReasonAnalysis": obj({
+            "date_from": {"type": "string", "format": "date"}, "date_to": {"type": "string", "format": "date"},
+            "group": string(ANALYSIS_GROUPS), "category": string(CATEGORIES, nullable=True), "shop": nullable_id(),
+            "periods": {"type": "array", "items": {"type": "string", "format": "date"},
+                        "description": "the first day of every week (Monday) or month the period touches"},
+            "total": integer(0),
+            "rows": {"type": "array", "items": obj({
+                "dimension": string(("reason", "complaint_type")), "code": string(),
+                "category": {"type": ["string", "null"]}, "period": {"type": "string", "format": "date"},
+                "cases": integer(1)})}}),
     }
     return {"schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -393,6 +405,19 @@ def case_filters(rules):
             query("shop", an_id(), "a shop's id"), query("mediator", an_id(), "the assigned mediator's user id"),
             query("opened_from", day, "opened on or after this day (Asia/Shanghai)"),
             query("opened_to", day, "opened on or before this day (Asia/Shanghai)")]
+
+
+def analysis_filters():
+    """The reason analysis's filters (app.overview.queries.analysis_filter)."""
+    day = {"type": "string", "format": "date"}
+    return [{"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+            for name, schema, description in (
+                ("date_from", day, "opened on or after this day; default: 83 days before date_to"),
+                ("date_to", day, f"opened on or before this day; default: today; at most {MAX_RANGE_DAYS} days "
+                                 "in all, date_from not after it"),
+                ("category", string(CATEGORIES), "the goods' category"),
+                ("shop", an_id(), "a shop's id"),
+                ("group", {**string(ANALYSIS_GROUPS), "default": "week"}, "weeks (from Monday) or months"))]
 
 
 def csv_responses():
@@ -450,6 +475,14 @@ def paths(rules):
                 "exportCases", "The filtered cases as CSV (UTF-8 with BOM, labels in the requester's language, "
                                "times in Asia/Shanghai), newest first, streamed: mediators and admins only",
                 csv_responses(), parameters=case_filters(rules), tags=["cases"]),
+        },
+        "/analysis/reasons": {
+            "get": operation(
+                "analyseReasons", "Cases opened in the period by after-sales reason and by complaint type, per "
+                                  "category and week or month (days in Asia/Shanghai): mediators and admins only",
+                responses(200, "The figures, one row per dimension, code, category and period",
+                          ref("ReasonAnalysis"), 401, 403, 422),
+                parameters=analysis_filters(), tags=["analysis"]),
         },
         "/cases/{case_id}": {
             "get": operation("getCase", "One case with the actions this caller may take now",
