@@ -224,7 +224,7 @@ def update_rule(key, value, *, actor, reason, now=None):
         before = get_rules()[key]
         setting = db.session.get(RuleSetting, key, with_for_update=True)
         if setting is None:
-            setting = RuleSetting(key=key)
+            setting = RuleSetting(key=key, value=parsed, updated_by=actor.id, updated_at=now)
             db.session.add(setting)
         setting.value, setting.updated_by, setting.updated_at = parsed, actor.id, now
         db.session.flush()
