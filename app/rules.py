@@ -22,6 +22,8 @@ class RuleSetting(db.Model):
     updated_by = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
+    user = db.relationship("User")
+
 
 def configured_rules():
     """The rules before the admin's settings: DOMAIN.md's defaults with the configuration's overrides."""
