@@ -44,7 +44,7 @@ def get_rules():
     settings = stored_settings()
     if not settings:
         return base
-    stamp = (id(base), tuple(sorted((k, repr(v)) for k, v in settings.items())))
+    stamp = (id(base), tuple(sorted(settings.items())))  # (values are numbers and booleans)
     cached = current_app.extensions.get("tiaojie_rules_db")
     if cached is None or cached[0] != stamp:
         cached = current_app.extensions["tiaojie_rules_db"] = (stamp, Rules({**_overrides(base), **settings}))
