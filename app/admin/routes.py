@@ -29,7 +29,7 @@ PROBLEMS = {
     "rule_bool": _l("Enter true or false."),
     "rule_int": _l("Enter a whole number."),
     "rule_number": _l("Enter a number."),
-    "rule_range": _l("Between %(low)s and %(high)s."),
+    "rule_range": _l("A value from %(low)s to %(high)s."),
     "rule_above_max": _l("At most the matching maximum (%(other)s)."),
     "rule_below_min": _l("At least the matching minimum (%(other)s)."),
     "form_key": _l("The form expired; please reload the page."),
@@ -331,7 +331,7 @@ def retry_task(task_id):
             return redirect(url_for("admin.tasks"))
         else:
             if task.state == "failed":
-                flash(_("The task failed again: %(error)s", error=task.last_error), "error")
+                flash(_("The task failed again: %(error)s", error=_(task.last_error) if task.last_error else "—"), "error")
             else:
                 flash(_("The task ran again and is now: %(state)s.", state=_task_state(task.state)), "success")
             return redirect(url_for("admin.tasks"))
