@@ -84,6 +84,14 @@ def rules_table():
                     settings.get(key)) for key in DEFAULTS]
 
 
+def rule_uses(key):
+    """[(phase, state)] of the states whose deadline is `key` (the rule book's tables, execution tasks too)."""
+    from workflows import tasks
+    from workflows.diagrams import MODULES
+    phases = [m.PHASE.spec for m in MODULES.values()] + [tasks.PHASE.spec]
+    return [(spec.name, state.name) for spec in phases for state in spec.states if state.deadline == key]
+
+
 def rule_row(key):
     for row in rules_table():
         if row.key == key:

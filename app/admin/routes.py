@@ -1,5 +1,7 @@
 """/admin: the admin console — users and roles, mediator teams, the rules table, shop deposits, failed
 execution tasks, the audit log. Admins only; every write is one service call (app/admin/services.py)."""
+from decimal import Decimal
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -38,6 +40,28 @@ PROBLEMS = {
 # the execution steps' errors (a task's last_error), in the admin's language on the failed-tasks page
 TASK_ERRORS = (_l("The shop cannot pay the compensation yet"), _l("the buyer is not eligible for a platform advance"),
                _l("The listing to take down is not this shop's"))
+
+# the audit log's actions, as a person reads them
+ACTIONS = {
+    "user.create": _l("Account created"), "user.deactivate": _l("Account deactivated"),
+    "user.activate": _l("Account reactivated"), "user.reset_password": _l("Password reset"),
+    "team.create": _l("Team created"), "team.update": _l("Team changed"), "team.delete": _l("Team deleted"),
+    "rules.update": _l("Rule changed"), "rules.reset": _l("Rule reset to default"),
+    "shop.required_deposit": _l("Required deposit set"), "shop.deposit_top_up": _l("Deposit payment booked"),
+    "task.retry": _l("Task retried"),
+}
+# what each unit of the rules table means (by the key's ending, as workflows/rule_limits.py reads it)
+UNITS = (("_hours", _l("hours")), ("_days", _l("days")), ("_percent", "%"), ("_fen", _l("fen")))
+
+
+@bp.app_template_filter("admin_action")
+def admin_action(action):
+    return ACTIONS.get(action, action)
+
+
+@bp.app_template_filter("rule_unit")
+def rule_unit(key):
+    return next((unit for suffix, unit in UNITS if key.endswith(suffix)), "")
 
 
 def _text(problem):
@@ -210,7 +234,7 @@ def rules():
 
 def _rule_page(row, form, reset_form=None, status=200):
     events, _total = queries.audit_events("rule", row.key)
-    return render_template("admin/rule.html", row=row, form=form, events=events,
+    return render_template("admin/rule.html", row=row, form=form, events=events, uses=queries.rule_uses(row.key),
                            reset_form=reset_form or DeleteForm(prefix="reset")), status
 
 
@@ -260,8 +284,10 @@ def deposits():
 
 def _shop_page(shop_id, deposit_form=None, top_up_form=None, status=200):
     events, _total = queries.audit_events("shop", shop_id)
-    return render_template("admin/shop.html", shop=queries.shop_deposit(shop_id), events=events,
-                           deposit_form=deposit_form or DepositForm(prefix="deposit"),
+    shop = queries.shop_deposit(shop_id)
+    if deposit_form is None:  # the current amount, in yuan, to change
+        deposit_form = DepositForm(prefix="deposit", formdata=None, data={"amount": Decimal(shop.required_fen) / 100})
+    return render_template("admin/shop.html", shop=shop, events=events, deposit_form=deposit_form,
                            top_up_form=(top_up_form or TopUpForm(prefix="topup")).fresh_key()), status
 
 
