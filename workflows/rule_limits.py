@@ -47,8 +47,10 @@ def parse_rule(key, text):
     except (TypeError, ValueError, OverflowError):
         raise ValueError(Problem("a whole number" if kind == "int" else "a number",
                                  "rule_int" if kind == "int" else "rule_number")) from None
-    if isinstance(raw, float) and kind == "int" or value != value:  # 1.5 for an integer rule; NaN
+    if isinstance(raw, float) and kind == "int":  # 1.5 for an integer rule (from the API's JSON)
         raise ValueError(Problem("a whole number", "rule_int"))
+    if value != value:  # NaN
+        raise ValueError(Problem("a number", "rule_number"))
     top = ceiling(key)
     if not 0 <= value <= top:
         raise ValueError(Problem(f"between 0 and {top}", "rule_range", low=0, high=top))

@@ -266,6 +266,8 @@ def test_required_deposit_and_top_up(boss, t0):
     admin.top_up_deposit(shop.id, 200_000, actor=boss, key="form0001", reason="商家线下缴纳", now=t0)  # sent twice
     assert balance(seller_code(shop.id, "deposit")) == 200_000
     assert [a[1] for a in audit()] == ["shop.required_deposit", "shop.deposit_top_up"]
+    from app.payments.verify import verify_money
+    assert verify_money() == []  # `flask payments verify` stays clean
     with pytest.raises(Invalid) as err:
         admin.set_required_deposit(shop.id, -1, actor=boss, reason="x")
     assert "amount_fen" in err.value.details
@@ -301,9 +303,30 @@ def test_retry_of_a_failed_task_fails_again_then_pays_once_funded(boss, t0):
     assert (db.session.get(ExecutionTask, tid).state, case_of(cid).phase, case_of(cid).state) == (
         "done", "closed", "resolved")
     assert balance(seller_code(shop_id, "deposit")) == 200
+    from app.payments.verify import verify_money
+    assert verify_money() == []
     with pytest.raises(ActionNotAvailable):
         admin.retry_task(tid, actor=boss, reason="再来")
     events = db.session.execute(select(AdminEvent).where(AdminEvent.action == "task.retry")
                                 .order_by(AdminEvent.id)).scalars().all()
     assert [(e.detail["state"], e.detail["error"]) for e in events] == [
         ("failed", "The shop cannot pay the compensation yet"), ("done", None)]
+
+
+# ---------------------------------------------------------------- keys other areas add to the rules table
+
+def test_rule_kinds_follow_the_default_so_new_keys_are_editable(monkeypatch):
+    """A float, a boolean and a days key, as other areas may add them: checked by their default's type."""
+    from types import MappingProxyType
+
+    from workflows import rule_limits
+    extra = {"malicious_refund_rate": 0.5, "metrics_enabled": True, "metrics_window_days": 30}
+    monkeypatch.setattr(rule_limits, "DEFAULTS", MappingProxyType({**rule_limits.DEFAULTS, **extra}))
+    assert rule_limits.parse_rule("malicious_refund_rate", "12.5") == 12.5
+    assert rule_limits.parse_rule("metrics_enabled", "false") is False
+    assert rule_limits.parse_rule("metrics_window_days", "90") == 90
+    for key, text, code in (("malicious_refund_rate", "101", "rule_range"), ("metrics_enabled", "maybe", "rule_bool"),
+                            ("metrics_window_days", "3651", "rule_range"), ("malicious_refund_rate", "nan", "rule_number")):
+        with pytest.raises(ValueError) as err:
+            rule_limits.parse_rule(key, text)
+        assert err.value.args[0].code == code, (key, text)
