@@ -42,6 +42,8 @@ def parse_rule(key, text):
         if isinstance(raw, str) and raw.lower() in ("true", "false", "1", "0", "yes", "no"):
             return raw.lower() in ("true", "1", "yes")
         raise ValueError(Problem("true or false", "rule_bool"))
+    if isinstance(raw, bool):  # JSON true for a number
+        raise ValueError(Problem("a number", "rule_number"))
     try:
         value = int(raw) if kind == "int" else float(raw)
     except (TypeError, ValueError, OverflowError):
