@@ -330,3 +330,21 @@ def test_rule_kinds_follow_the_default_so_new_keys_are_editable(monkeypatch):
         with pytest.raises(ValueError) as err:
             rule_limits.parse_rule(key, text)
         assert err.value.args[0].code == code, (key, text)
+
+
+def test_a_change_reaches_another_process_at_its_next_call(app, boss):
+    """Another app object on the same database (as the sweeper's or a Celery worker's process) reads the new
+    value at its next get_rules() — nothing to restart, no cache to flush."""
+    from app import create_app
+    other = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.app_context():
+        assert get_rules()["confirmation_hours"] == 72
+        db.session.remove()
+    admin.update_rule("confirmation_hours", "96", actor=boss, reason="节假日")
+    with other.app_context():
+        assert get_rules()["confirmation_hours"] == 96
+        db.session.remove()
+    admin.reset_rule("confirmation_hours", actor=boss, reason="节后恢复")
+    with other.app_context():
+        assert get_rules()["confirmation_hours"] == 72
+        db.session.remove()
