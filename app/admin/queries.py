@@ -41,6 +41,13 @@ def get_user(user_id):
     return user
 
 
+def open_cases_assigned(user_id):
+    """How many cases not yet closed a mediator is assigned to (they stay assigned when the mediator is
+    deactivated)."""
+    return db.session.execute(select(func.count()).select_from(Case).where(
+        Case.mediator_id == user_id, Case.phase != "closed")).scalar_one()
+
+
 def shops_for_choice():
     return db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
 

@@ -126,7 +126,8 @@ def users():
 
 def _user_page(user, active_form=None, reset_form=None, new_password=None, status=200):
     events, _total = queries.audit_events("user", user.id)
-    return render_template("admin/user.html", user=user, events=events, new_password=new_password,
+    assigned = queries.open_cases_assigned(user.id) if user.role == "mediator" else None
+    return render_template("admin/user.html", user=user, events=events, new_password=new_password, assigned=assigned,
                            active_form=active_form or ActiveForm(prefix="active"),
                            reset_form=reset_form or PasswordResetForm(prefix="reset")), status
 
