@@ -61,7 +61,9 @@ def test_edit_a_rule_through_the_form(app, admin_client):
     if True:
         assert get_rules()["mediation_queue_hours"] == 36
     assert events(app) == [("rules.update", "春节期间放宽")]
-    assert "36" in admin_client.get("/workflows").get_data(as_text=True)
+    rulebook = admin_client.get("/workflows").get_data(as_text=True)
+    row = re.search(r"<tr><td><code>mediation_queue_hours</code></td>(.*?)</tr>", rulebook, re.S).group(1)
+    assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).split() == ["36", "24"]  # in force, the default
 
 
 def test_create_a_mediator_shows_the_password_once(app, admin_client):
@@ -145,3 +147,18 @@ def test_non_admins_get_403(ctx, client, login_as):
     login_as(mediator)
     assert client.get("/admin/").status_code == 403
     assert client.get("/admin/rules").status_code == 403
+
+
+def test_the_queue_page_shows_a_teams_category_to_its_members_only(app, ctx, client, login_as):
+    from ..admin.test_admin_services import queued_complaint
+    from app.admin.services import save_team
+    from app.cases.models import Case
+    from app.timeutil import utcnow
+    boss, digital, other = make_user("admin"), make_user("mediator"), make_user("mediator")
+    save_team(actor=boss, name="数码组", categories=["electronics"], member_ids=[digital.id], reason="组建")
+    phone = db.session.get(Case, queued_complaint(utcnow(), "electronics")).number
+    login_as(other)
+    assert phone not in client.get("/queue").get_data(as_text=True)
+    client.post("/logout")
+    login_as(digital)
+    assert phone in client.get("/queue").get_data(as_text=True)
