@@ -94,6 +94,19 @@ def test_admin_creates_a_mediator_who_logs_in_then_deactivates_them(open_as, ctx
     mediator.login("med_zhao", password)
     assert mediator.path == "/queue"
 
+    admin.go("/admin/teams")  # the new mediator forms the electronics team
+    form = admin.page.locator("form.address-form")
+    form.locator("input[name=team-name]").fill("数码组")
+    form.get_by_label("数码").check()
+    form.get_by_label("赵调解 (med_zhao)").check()
+    form.locator("textarea[name=team-reason]").fill("数码类纠纷由专人处理")
+    submit(admin, form)
+    assert "小组已保存" in admin.flash_text()
+    assert "数码组" in admin.page.locator("table").inner_text() and "赵调解" in admin.page.locator("table").inner_text()
+    admin.shot("team-saved")
+
+    admin.go("/admin/users?q=zhao")
+
     admin.page.locator("a", has_text="med_zhao").first.click()
     admin.page.wait_for_url("**/admin/users/*")
     form = admin.page.locator("form[action$='/active']")
