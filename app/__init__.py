@@ -67,8 +67,10 @@ def create_app(config_name=None, **overrides):
     from .reports.routes import bp as reports_bp
     from .metrics.routes import bp as metrics_bp
     from .overview.routes import bp as overview_bp
+    from .admin.routes import bp as admin_bp
     from .api.v1 import analysis, auth, bp as api_bp, cases, evidence, metrics, openapi, orders, reports  # noqa: F401
-    for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, metrics_bp, overview_bp, api_bp):
+    for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, metrics_bp, overview_bp, admin_bp,
+               api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 

@@ -20,10 +20,12 @@ from datetime import timedelta
 import pytest
 from werkzeug.routing import BuildError
 
+from app.admin.services import save_team
 from app.auth.services import issue_token
 from app.cases.services import file_complaint, open_case, perform_action
 from app.catalog.services import save_return_address
 from app.chat.services import post_case_message, post_order_message
+from app.execution.services import tasks_of
 from app.timeutil import utcnow
 
 from .factories import PASSWORD, make_order, make_product, make_user
@@ -81,6 +83,29 @@ EXPECTED = {
     ("GET", "metrics.my_service"):             (LOGIN, 403,      403,     200,      200,      403,      403,   403),
     ("GET", "metrics.shop_service"):           (LOGIN, 404,      404,     own(200), 404,      200,      200,   200),
     ("POST", "metrics.rate"):                  (LOGIN, own(409), 404,     own(403), 404,      own(403), 404,   403),
+    # the admin console (app/admin): admins only
+    ("GET", "admin.index"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("GET", "admin.users"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("POST", "admin.users"):                   (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("GET", "admin.user"):                     (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("POST", "admin.set_active"):              (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("POST", "admin.reset_password"):          (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("GET", "admin.teams"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("POST", "admin.teams"):                   (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("GET", "admin.team"):                     (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("POST", "admin.team"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("POST", "admin.delete_team"):             (LOGIN, 403,      403,     403,      403,      403,      403,   302),
+    ("GET", "admin.rules"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("GET", "admin.rule"):                     (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("POST", "admin.rule"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("POST", "admin.reset_rule"):              (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("GET", "admin.deposits"):                 (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("GET", "admin.shop"):                     (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("POST", "admin.set_deposit"):             (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("POST", "admin.top_up"):                  (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("GET", "admin.tasks"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   200),
+    ("POST", "admin.retry_task"):              (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("GET", "admin.audit"):                    (LOGIN, 403,      403,     403,      403,      403,      403,   200),
     # the API: bearer tokens; anonymous gets 401
     ("GET", "api_v1.openapi_document"):        (200,   200,      200,     200,      200,      200,      200,   200),
     ("GET", "api_v1.analysis_reasons"):        (401,   403,      403,     403,      403,      200,      200,   200),
@@ -135,10 +160,23 @@ CALLS = {
     ("POST", "api_v1.upload_evidence"): {"data": {}},
     ("POST", "metrics.rate"): {"data": {"rating-score": "5"}},  # the case is open: 409 for its buyer
     ("POST", "api_v1.rate_case_view"): {"json": {"score": 5}},
+    # the admin console: an empty reason (every admin write needs one) changes nothing
+    ("POST", "admin.users"): {"data": {"user-username": "", "user-reason": ""}},
+    ("POST", "admin.set_active"): {"data": {"active": "0", "active-reason": ""}},
+    ("POST", "admin.reset_password"): {"data": {"reset-reason": ""}},
+    ("POST", "admin.teams"): {"data": {"team-name": "", "team-reason": ""}},
+    ("POST", "admin.team"): {"data": {"team-name": "", "team-reason": ""}},
+    ("POST", "admin.delete_team"): {"data": {"delete-reason": ""}},
+    ("GET", "admin.rule"): {"key": "mediation_queue_hours"},
+    ("POST", "admin.rule"): {"key": "mediation_queue_hours", "data": {"rule-value": "1", "rule-reason": ""}},
+    ("POST", "admin.reset_rule"): {"key": "mediation_queue_hours", "data": {"reset-reason": ""}},
+    ("POST", "admin.set_deposit"): {"data": {"deposit-amount": "1", "deposit-reason": ""}},
+    ("POST", "admin.top_up"): {"data": {"topup-amount": "1", "topup-reason": ""}},
+    ("POST", "admin.retry_task"): {"data": {}},
 }
 LAST = {("POST", "auth.logout"), ("DELETE", "api_v1.delete_token")}  # they end the role's session or token
 ID_ARGS = {"order_id": "order", "case_id": "case", "evidence_id": "evidence", "listing_id": "listing",
-           "address_id": "address", "shop_id": "shop"}
+           "address_id": "address", "user_id": "user", "shop_id": "shop", "team_id": "team", "task_id": "task"}
 
 
 def routes(app):
@@ -168,8 +206,11 @@ def _world(label, now):
     post_case_message(case.id, actor=buyer, body=f"{label} 消息")
     post_order_message(order.id, actor=buyer, body=f"{label} 订单消息")
     address = save_return_address(actor=seller, contact="王", phone="13800000000", address="杭州")
+    admin = make_user("admin")
+    team = save_team(actor=admin, name=f"{label} 组", categories=["toys"], member_ids=[], reason="矩阵", now=now)
+    (task,) = tasks_of(settled.id)
     return {"order": order.id, "case": case.id, "listing": make_product(seller.shop).id, "address": address.id,
-            "shop": seller.shop_id,
+            "user": buyer.id, "shop": seller.shop_id, "team": team.id, "task": task.id,
             "buyer": buyer, "seller": seller, "mediator": mediator,
             "numbers": {"orders.detail": order.number, "cases.detail": case.number, "settled": settled.number}}
 

@@ -67,3 +67,32 @@ class LoginFailure(db.Model):
     __table_args__ = (db.Index("ix_login_failures_username_at", "username", "at"),
                       db.Index("ix_login_failures_remote_addr_at", "remote_addr", "at"),
                       db.Index("ix_login_failures_at", "at"))
+
+
+class MediatorTeam(db.Model):
+    """A team of mediators handling the cases of some goods' categories (调解小组): a queued mediation case
+    whose category a team covers is in the queue of, and auto-assigned to, that team's mediators only; a
+    category no team covers stays with all mediators."""
+    __tablename__ = "mediator_teams"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    categories = db.relationship("MediatorTeamCategory", cascade="all, delete-orphan",
+                                 order_by="MediatorTeamCategory.category")
+    members = db.relationship("MediatorTeamMember", cascade="all, delete-orphan",
+                              order_by="MediatorTeamMember.user_id")
+
+
+class MediatorTeamCategory(db.Model):
+    __tablename__ = "mediator_team_categories"
+    team_id = db.Column(db.Integer, db.ForeignKey("mediator_teams.id"), primary_key=True)
+    category = db.Column(db.String(32), primary_key=True, index=True)
+
+
+class MediatorTeamMember(db.Model):
+    __tablename__ = "mediator_team_members"
+    team_id = db.Column(db.Integer, db.ForeignKey("mediator_teams.id"), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), primary_key=True, index=True)
+
+    user = db.relationship("User")

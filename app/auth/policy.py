@@ -64,8 +64,8 @@ def case_role(user, case):
         return "buyer"
     if user.role == "seller" and case.shop_id == user.shop_id:
         return "seller"
-    if user.role == "mediator" and (case.mediator_id == user.id or
-                                    (case.mediator_id is None and case.phase == "mediation")):
+    if user.role == "mediator" and (case.mediator_id == user.id or (
+            case.mediator_id is None and case.phase == "mediation" and in_team_for(user, case.category))):
         return "mediator"
     if user.role == "admin":
         return "admin"
@@ -111,10 +111,44 @@ def visible_cases_clause(user, Case):
     if user.role == "seller":
         return Case.shop_id == user.shop_id
     if user.role == "mediator":
-        return or_(Case.mediator_id == user.id, and_(Case.mediator_id.is_(None), Case.phase == "mediation"))
+        return or_(Case.mediator_id == user.id, and_(Case.mediator_id.is_(None), Case.phase == "mediation",
+                                                     team_categories_clause(user, Case)))
     if user.role == "admin":
         return true()
     return false()
+
+
+def team_mediators(category):
+    """The ids of the mediators in the teams covering `category`; an empty set when no team with members
+    covers it (then every mediator handles its cases). Mediator teams: app/admin, issue 13."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from .models import MediatorTeamCategory, MediatorTeamMember
+    if category is None:
+        return set()
+    teams = select(MediatorTeamCategory.team_id).where(MediatorTeamCategory.category == category)
+    return set(db.session.execute(select(MediatorTeamMember.user_id)
+                                  .where(MediatorTeamMember.team_id.in_(teams))).scalars())
+
+
+def in_team_for(user, category):
+    """Whether the queued cases of `category` are `user`'s (a mediator): no team covers it, or theirs does."""
+    members = team_mediators(category)
+    return not members or user.id in members
+
+
+def team_categories_clause(user, Case):
+    """The SQL twin of in_team_for: the case's category is covered by no team, or by one of `user`'s."""
+    from sqlalchemy import or_, select
+
+    from .models import MediatorTeamCategory, MediatorTeamMember
+    covered = select(MediatorTeamCategory.category).join(
+        MediatorTeamMember, MediatorTeamMember.team_id == MediatorTeamCategory.team_id)
+    mine = (select(MediatorTeamCategory.category)
+            .join(MediatorTeamMember, MediatorTeamMember.team_id == MediatorTeamCategory.team_id)
+            .where(MediatorTeamMember.user_id == user.id))
+    return or_(Case.category.is_(None), Case.category.not_in(covered), Case.category.in_(mine))
 
 
 def ensure_can_view_order(user, order):

@@ -18,7 +18,7 @@ from workflows.problems import Problem
 from ..ids import MAX_ID
 from ..auth.models import User
 from ..catalog.models import Product, ReturnAddress
-from ..auth.policy import case_role, order_role
+from ..auth.policy import case_role, order_role, team_mediators
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound, Stale
 from ..evidence.models import Evidence
@@ -519,11 +519,15 @@ def _assign(case, actor, data, now, rules):
 
 
 def _auto_assign(case, actor, data, now, rules):
+    """The least busy active mediator: of the teams covering the case's category when any of their members
+    is active, else of all mediators."""
     load = (select(User.id, func.count(Case.id).label("n"))
             .outerjoin(Case, (Case.mediator_id == User.id) & (Case.phase != "closed"))
             .where(User.role == "mediator", User.is_active_flag.is_(True))
             .group_by(User.id).order_by("n", User.id).limit(1))
-    row = db.session.execute(load).first()
+    team = team_mediators(case.category)
+    row = db.session.execute(load.where(User.id.in_(team))).first() if team else None
+    row = row or db.session.execute(load).first()
     if row is None:
         raise Invalid("No mediator is available", {"mediator": "none active"})
     case.mediator_id = row.id

@@ -1,0 +1,127 @@
+"""The admin console in Chromium: the admin changes a deadline in the rules table (refused value first, shown
+in place), retries a failed execution task (it fails again with the reason in words; the admin books the shop's
+deposit payment; the retry pays), creates a mediator who logs in with the password shown once, and deactivates
+them. Screenshots in tests/artifacts/ (test_admin_console-*)."""
+import pytest
+
+from app.timeutil import utcnow
+
+from ..admin.test_admin_services import failed_compensation
+from ..factories import make_shop, make_user
+from .conftest import PHONE
+
+PAGES = ("/admin/", "/admin/users", "/admin/teams", "/admin/rules", "/admin/rules/mediation_queue_hours",
+         "/admin/deposits", "/admin/tasks", "/admin/audit")
+
+
+def submit(visitor, form):
+    with visitor.page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    return visitor.assert_ok()
+
+
+def test_admin_changes_a_deadline(open_as, ctx):
+    admin = open_as(make_user("admin"))
+    admin.go("/admin/rules")
+    admin.page.locator("#rule-mediation_queue_hours a").last.click()
+    admin.page.wait_for_url("**/admin/rules/mediation_queue_hours")
+    form = admin.page.locator("form.address-form")
+    form.locator("input[name=rule-value]").fill("9000")
+    submit(admin, form)
+    assert admin.sees("取值需在 0 至 8760 之间") and admin.sees("请填写")  # the value's range, the missing reason
+    admin.shot("rule-refused")
+    form = admin.page.locator("form.address-form")
+    form.locator("input[name=rule-value]").fill("48")
+    form.locator("textarea[name=rule-reason]").fill("春节期间调解员人手不足，延长排队时限")
+    submit(admin, form)
+    assert "/admin/rules" in admin.path and "已保存" in admin.flash_text()
+    assert admin.page.locator("#rule-mediation_queue_hours td.num strong").inner_text() == "48"
+    admin.shot("rules-after")
+    admin.go("/workflows#rules")
+    assert "mediation_queue_hours" in admin.text() and "48" in admin.page.locator("#rules").inner_text()
+    admin.go("/admin/audit")
+    assert admin.sees("日志校验通过") and admin.sees("春节期间调解员人手不足")
+    admin.shot("audit")
+
+
+def test_admin_retries_a_failed_task_after_booking_the_deposit(open_as, ctx):
+    cid, tid, shop_id = failed_compensation(utcnow().replace(microsecond=0))
+    admin = open_as(make_user("admin"))
+    admin.go("/admin/tasks")
+    task = admin.page.locator(f"#task-{tid}")
+    assert "店铺余额和保证金暂不足以支付赔付" in task.inner_text()
+    task.locator("textarea").fill("商家称已充值，先试一次")
+    submit(admin, task.locator("form"))
+    assert "任务再次失败：店铺余额和保证金暂不足以支付赔付" in admin.flash_text()
+    admin.shot("tasks-failed-again")
+
+    admin.page.locator(f"#task-{tid} a[href='/admin/shops/{shop_id}']").click()
+    admin.page.wait_for_url(f"**/admin/shops/{shop_id}")
+    form = admin.page.locator(f"form[action='/admin/shops/{shop_id}/top-up']")
+    form.locator("input[name=topup-amount]").fill("10")
+    form.locator("textarea[name=topup-reason]").fill("商家线下缴纳保证金 10 元，银行回单 2026-12-01")
+    submit(admin, form)
+    assert "保证金缴纳已登记" in admin.flash_text() and admin.sees("¥10.00")
+    admin.shot("shop-topped-up")
+
+    admin.go("/admin/tasks")
+    task = admin.page.locator(f"#task-{tid}")
+    task.locator("textarea").fill("保证金已到账，重试赔付")
+    submit(admin, task.locator("form"))
+    assert "任务已重新执行" in admin.flash_text()
+    assert admin.page.locator(f"#task-{tid}").count() == 0 and admin.sees("没有失败的任务")
+    admin.shot("tasks-done")
+    admin.go(f"/cases/{cid}")
+    assert admin.sees("已解决") or admin.sees("已关闭")
+    admin.shot("case-resolved")
+
+
+def test_admin_creates_a_mediator_who_logs_in_then_deactivates_them(open_as, ctx):
+    make_shop()
+    admin = open_as(make_user("admin"))
+    admin.go("/admin/users")
+    form = admin.page.locator("form.address-form")
+    form.locator("input[name=user-username]").fill("med_zhao")
+    form.locator("input[name=user-display_name]").fill("赵调解")
+    form.locator("select[name=user-role]").select_option("mediator")
+    form.locator("textarea[name=user-reason]").fill("新调解员入职，负责数码类目")
+    submit(admin, form)
+    password = admin.page.locator("code.secret").inner_text()
+    assert admin.sees("账号 med_zhao 已创建") and len(password) == 12
+    admin.shot("user-created")
+
+    mediator = open_as(None)
+    mediator.login("med_zhao", password)
+    assert mediator.path == "/queue"
+
+    admin.go("/admin/teams")  # the new mediator forms the electronics team
+    form = admin.page.locator("form.address-form")
+    form.locator("input[name=team-name]").fill("数码组")
+    form.get_by_label("数码").check()
+    form.get_by_label("赵调解 (med_zhao)").check()
+    form.locator("textarea[name=team-reason]").fill("数码类纠纷由专人处理")
+    submit(admin, form)
+    assert "小组已保存" in admin.flash_text()
+    assert "数码组" in admin.page.locator("table").inner_text() and "赵调解" in admin.page.locator("table").inner_text()
+    admin.shot("team-saved")
+
+    admin.go("/admin/users?q=zhao")
+
+    admin.page.locator("a", has_text="med_zhao").first.click()
+    admin.page.wait_for_url("**/admin/users/*")
+    form = admin.page.locator("form[action$='/active']")
+    form.locator("textarea").fill("试用期结束")
+    submit(admin, form)
+    assert "账号已停用" in admin.flash_text()
+    admin.shot("user-deactivated")
+    mediator.go("/queue")
+    assert mediator.path.startswith("/login")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_admin_pages_fit_a_phone(open_as, ctx, path):
+    make_shop()
+    admin = open_as(make_user("admin"), viewport=PHONE)
+    admin.go(path)
+    admin.assert_fits()
+    admin.shot(path.strip("/").replace("/", "-") or "admin")
