@@ -10,8 +10,10 @@ from ..auth.models import User
 from ..catalog.models import Product, ReturnAddress, Shop
 from ..db_tx import transaction
 from ..extensions import db
+from ..cases.models import Case
 from ..cases.services import open_case, perform_action
 from ..chat.services import post_order_message
+from ..metrics.services import rate_case, rebuild_rollups
 from ..orders.models import Order
 from ..orders.services import create_order, perform_order_action
 from ..rules import get_rules
@@ -77,6 +79,7 @@ def load_demo(now=None, seed=20261124):
                    "delivered": rnd.uniform(4, 9), "closed": rnd.uniform(1, 30)}[target]
         _walk_order(buyer, shop, picks, target, now - timedelta(days=age), rnd)
     _demo_chats_and_cases(now)
+    rebuild_rollups(now=now)  # the service dashboards read the daily rollup; the sweeper keeps it current
     return True
 
 
@@ -182,6 +185,20 @@ def _history_case(order, outcome, mediator, rnd):
             perform_action(case.id, "reject_proposal", actor=order.buyer, data={"reason": "不认可"},
                            now=t + timedelta(hours=20))
             perform_action(case.id, "rule", actor=mediator, data=decision, now=t + timedelta(days=1, hours=4))
+    _rate(case.id, order.buyer, outcome, rnd)
+
+
+RATINGS = {"agreed": (5, "卖家处理很快，满意"), "timeout": (2, "卖家一直不回复，最后系统自动退款"),
+           "ruled": (3, "小二处理公正，但等了好几天"), "dismissed": (1, "不认可处理结果")}
+
+
+def _rate(case_id, buyer, outcome, rnd):
+    """Most buyers rate how a finished case was handled (售后服务评价), a few days after it closed."""
+    case = db.session.get(Case, case_id)
+    if outcome in RATINGS and case.phase == "closed" and rnd.random() < 0.8:
+        score, comment = RATINGS[outcome]
+        at = min(case.closed_at + timedelta(hours=rnd.randint(2, 72)), utcnow())
+        rate_case(case.id, actor=buyer, score=score, comment=comment, now=at)
 
 
 def _seller(order):

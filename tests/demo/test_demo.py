@@ -57,3 +57,7 @@ def test_demo_history_ends_cases_every_way(ctx, runner):
     assert silence >= 5 and by_seller >= 5
     points = db.session.execute(select(Penalty.shop_id, func.sum(Penalty.points)).group_by(Penalty.shop_id)).all()
     assert len(points) == 3 and all(p > 0 for _, p in points)
+    from app.cases.models import CaseRating
+    from app.metrics.models import ShopDailyStats
+    assert db.session.execute(select(func.count()).select_from(CaseRating)).scalar_one() >= 10
+    assert db.session.execute(select(func.count()).select_from(ShopDailyStats)).scalar_one() > 0  # rollup built
