@@ -1,8 +1,12 @@
-"""Catalog reads."""
+"""Catalog reads, and the shop's standing (workflows/penalties.py) that gates selling."""
 from sqlalchemy import select
 
-from ..errors import NotFound
+from workflows.penalties import standing
+from workflows.problems import Problem
+
+from ..errors import NotFound, ShopNotSelling
 from ..extensions import db
+from ..timeutil import isoformat
 from .models import Product, ReturnAddress
 
 
@@ -27,3 +31,20 @@ def get_listing(listing_id):
     if listing is None:
         raise NotFound("Listing not found")
     return listing
+
+
+def shop_standing(shop, now):
+    """'blacklisted', 'restricted' (restricted_until still ahead of now) or 'good'."""
+    return standing(shop.restricted_until, shop.is_blacklisted, now)
+
+
+def refuse_unless_selling(shop, now):
+    """A restricted or blacklisted shop may not publish a listing or take a new order (409)."""
+    state = shop_standing(shop, now)
+    if state == "blacklisted":
+        raise ShopNotSelling("This shop is closed (blacklisted)",
+                             {"shop": Problem("closed: the shop is blacklisted", "shop_blacklisted")})
+    if state == "restricted":
+        until = shop.restricted_until
+        raise ShopNotSelling(f"This shop is restricted until {isoformat(until)}",
+                             {"shop": Problem(f"restricted until {isoformat(until)}", "shop_restricted", until=until)})

@@ -3,6 +3,8 @@ money movement in one transaction; ledger keys make a repeated action a no-op.""
 from datetime import timedelta
 
 from ..auth.policy import order_role
+from ..catalog.models import Shop
+from ..catalog.queries import refuse_unless_selling
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Invalid, NotFound
 from ..extensions import db
@@ -23,6 +25,7 @@ def create_order(*, buyer, items, address="", now=None):
     shops = {product.shop_id for product, _ in items}
     if len(shops) != 1:
         raise Invalid("All items of an order come from one shop", {"items": "one shop"})
+    refuse_unless_selling(db.session.get(Shop, next(iter(shops))), now)  # restricted / blacklisted: no order
     if any(product.status != "on_sale" for product, _ in items):
         raise Invalid("A listing is not on sale", {"items": "not on sale"})
     with transaction():

@@ -1,0 +1,48 @@
+"""A shop's standing as people see it: restricted until when / blacklisted, because of which case, the
+points in force, and its penalties. Used by templates/penalties/_standing.html (a partial taking a shop)."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..catalog.models import Shop
+from ..catalog.queries import shop_standing
+from ..errors import NotFound
+from ..execution.models import Penalty
+from ..execution.queries import points_in_force
+from ..extensions import db
+
+
+@dataclass
+class Standing:
+    shop: Shop
+    state: str                  # good / restricted / blacklisted
+    until: datetime | None      # restricted: when the restriction ends
+    cause: Penalty | None       # the penalty (and so the case) that put the shop there
+    points_in_force: int
+    points_total: int
+
+
+def standing_of(shop, now, rules):
+    state = shop_standing(shop, now)
+    cause = None
+    if state != "good":
+        where = [Penalty.shop_id == shop.id, Penalty.kind == ("blacklist" if state == "blacklisted" else "restrict")]
+        if state == "restricted":
+            where.append(Penalty.until == shop.restricted_until)
+        cause = db.session.execute(select(Penalty).where(*where).order_by(Penalty.id.desc()).limit(1)).scalar()
+    return Standing(shop=shop, state=state, until=shop.restricted_until if state == "restricted" else None,
+                    cause=cause, points_in_force=points_in_force(shop.id, now, rules), points_total=shop.points)
+
+
+def penalties_of(shop_id, limit=100):
+    """The shop's penalties, newest first."""
+    return db.session.execute(select(Penalty).where(Penalty.shop_id == shop_id)
+                              .order_by(Penalty.created_at.desc(), Penalty.id.desc()).limit(limit)).scalars().all()
+
+
+def get_shop(shop_id):
+    shop = db.session.get(Shop, shop_id) if isinstance(shop_id, int) else None
+    if shop is None:
+        raise NotFound("Shop not found")
+    return shop
