@@ -69,6 +69,9 @@ PROBLEM_TEXTS = {
     "shop_restricted": _l("This shop is restricted until %(until)s: it cannot publish listings or take new orders."),
     "range_hours": _l("Between %(low)s and %(high)s hours."),
     "listing_penalised": _l("The platform took this listing down as a penalty: it cannot be put back on sale."),
+    "listing_not_on_sale": _l("This listing is not on sale."),
+    "shop_not_restricted": _l("The shop is not restricted."),
+    "shop_not_blacklisted": _l("The shop is not blacklisted."),
     "shop_blacklisted": _l("This shop is closed (blacklisted): it cannot publish listings or take new orders."),
     # evidence uploads (app/evidence/upload.py, storage.py: file_<the evidence store's reason>)
     "file_required": _l("Please choose a file."),

@@ -75,11 +75,22 @@ EXPECTED = {
     ("POST", "catalog.return_addresses_page"): (LOGIN, 403,      403,     422,      422,      403,      403,   403),
     ("GET", "catalog.edit_return_address"):    (LOGIN, 403,      403,     own(200), 404,      403,      403,   403),
     ("POST", "catalog.edit_return_address"):   (LOGIN, 403,      403,     own(422), 404,      403,      403,   403),
+    ("GET", "catalog.listings_page"):          (LOGIN, 403,      403,     200,      200,      403,      403,   403),
+    ("POST", "catalog.listings_page"):         (LOGIN, 403,      403,     422,      422,      403,      403,   403),
+    ("POST", "catalog.listing_status"):        (LOGIN, 403,      403,     own(302), 404,      403,      403,   403),
+    ("GET", "catalog.shops"):                  (LOGIN, 200,      200,     403,      403,      200,      200,   200),
+    ("GET", "catalog.shop"):                   (LOGIN, 200,      200,     403,      403,      200,      200,   200),
+    ("POST", "orders.create"):                 (LOGIN, 302,      302,     403,      403,      403,      403,   403),
+    ("GET", "penalties.standing"):             (LOGIN, 403,      403,     own(200), 404,      200,      200,   200),
+    ("POST", "penalties.lift"):                (LOGIN, 403,      403,     403,      403,      403,      403,   422),
+    ("GET", "penalties.penalised"):            (LOGIN, 403,      403,     403,      403,      200,      200,   200),
     # the API: bearer tokens; anonymous gets 401
     ("GET", "api_v1.openapi_document"):        (200,   200,      200,     200,      200,      200,      200,   200),
     ("POST", "api_v1.create_token"):           (422,   422,      422,     422,      422,      422,      422,   422),
     ("DELETE", "api_v1.delete_token"):         (401,   204,      204,     204,      204,      204,      204,   204),
     ("GET", "api_v1.list_orders"):             (401,   200,      200,     200,      200,      200,      200,   200),
+    ("POST", "api_v1.place_order"):            (401,   422,      422,     403,      403,      403,      403,   403),
+    ("POST", "api_v1.create_listing"):         (401,   403,      403,     422,      422,      403,      403,   403),
     ("GET", "api_v1.show_order"):              (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
     ("POST", "api_v1.create_case"):            (401,   own(409), 404,     404,      404,      404,      404,   404),
     ("GET", "api_v1.list_order_messages"):     (401,   own(200), 404,     own(200), 404,      own(200), 404,   200),
@@ -117,7 +128,13 @@ CALLS = {
     ("POST", "cases.upload"): {"data": {}},
     ("POST", "catalog.return_addresses_page"): {"data": {"address-contact": ""}},
     ("POST", "catalog.edit_return_address"): {"data": {"address-contact": ""}},
+    ("POST", "catalog.listings_page"): {"data": {"listing-title": ""}},
+    ("POST", "catalog.listing_status"): {"action": "on_sale"},  # already on sale: nothing changes
+    ("POST", "orders.create"): {"data": {"buy-listing_id": "{listing}", "buy-quantity": "0", "buy-address": ""}},
+    ("POST", "penalties.lift"): {"what": "restriction", "data": {"lift-reason": ""}},
     ("POST", "api_v1.create_token"): {"json": {}},
+    ("POST", "api_v1.place_order"): {"json": {"items": [], "address": "杭州"}},
+    ("POST", "api_v1.create_listing"): {"json": {"title": "", "category": "home", "price_fen": 100}},
     ("POST", "api_v1.create_case"): {"json": {"kind": "refund_only", "reason": "quality", "amount_fen": 100}},
     ("POST", "api_v1.create_order_message"): {"json": {"body": "你好"}},
     ("POST", "api_v1.create_complaint"): {"json": {"order_id": "{order}", "type": "quality"}},
@@ -127,7 +144,7 @@ CALLS = {
 }
 LAST = {("POST", "auth.logout"), ("DELETE", "api_v1.delete_token")}  # they end the role's session or token
 ID_ARGS = {"order_id": "order", "case_id": "case", "evidence_id": "evidence", "listing_id": "listing",
-           "address_id": "address"}
+           "address_id": "address", "shop_id": "shop"}
 
 
 def routes(app):
@@ -158,7 +175,7 @@ def _world(label, now):
     post_order_message(order.id, actor=buyer, body=f"{label} 订单消息")
     address = save_return_address(actor=seller, contact="王", phone="13800000000", address="杭州")
     return {"order": order.id, "case": case.id, "listing": make_product(seller.shop).id, "address": address.id,
-            "buyer": buyer, "seller": seller, "mediator": mediator,
+            "shop": seller.shop_id, "buyer": buyer, "seller": seller, "mediator": mediator,
             "numbers": {"orders.detail": order.number, "cases.detail": case.number, "settled": settled.number}}
 
 

@@ -14,6 +14,7 @@ from ..shipping.models import CARRIERS, Shipment
 from ..timeutil import utcnow
 from workflows import ActionNotAllowed
 from workflows.order import PHASE
+from workflows.problems import Problem
 from .models import Order, OrderItem
 
 
@@ -27,7 +28,7 @@ def create_order(*, buyer, items, address="", now=None):
         raise Invalid("All items of an order come from one shop", {"items": "one shop"})
     refuse_unless_selling(db.session.get(Shop, next(iter(shops))), now)  # restricted / blacklisted: no order
     if any(product.status != "on_sale" for product, _ in items):
-        raise Invalid("A listing is not on sale", {"items": "not on sale"})
+        raise Invalid("A listing is not on sale", {"items": Problem("not on sale", "listing_not_on_sale")})
     with transaction():
         order = Order(buyer_id=buyer.id, shop_id=shops.pop(), status="created", created_at=now,
                       shipping_address=address, number=f"pending-{now.timestamp()}-{buyer.id}",

@@ -3,8 +3,9 @@ points in force, and its penalties. Used by templates/penalties/_standing.html (
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from ..cases.models import Case
 from ..catalog.models import Shop
 from ..catalog.queries import shop_standing
 from ..errors import NotFound
@@ -19,6 +20,7 @@ class Standing:
     state: str                  # good / restricted / blacklisted
     until: datetime | None      # restricted: when the restriction ends
     cause: Penalty | None       # the penalty (and so the case) that put the shop there
+    cause_case: Case | None
     points_in_force: int
     points_total: int
 
@@ -32,13 +34,25 @@ def standing_of(shop, now, rules):
             where.append(Penalty.until == shop.restricted_until)
         cause = db.session.execute(select(Penalty).where(*where).order_by(Penalty.id.desc()).limit(1)).scalar()
     return Standing(shop=shop, state=state, until=shop.restricted_until if state == "restricted" else None,
-                    cause=cause, points_in_force=points_in_force(shop.id, now, rules), points_total=shop.points)
+                    cause=cause, cause_case=db.session.get(Case, cause.case_id) if cause else None,
+                    points_in_force=points_in_force(shop.id, now, rules), points_total=shop.points)
 
 
 def penalties_of(shop_id, limit=100):
-    """The shop's penalties, newest first."""
-    return db.session.execute(select(Penalty).where(Penalty.shop_id == shop_id)
-                              .order_by(Penalty.created_at.desc(), Penalty.id.desc()).limit(limit)).scalars().all()
+    """[(penalty, its case's number)] of the shop, newest first."""
+    return db.session.execute(select(Penalty, Case.number).join(Case, Case.id == Penalty.case_id)
+                              .where(Penalty.shop_id == shop_id)
+                              .order_by(Penalty.created_at.desc(), Penalty.id.desc()).limit(limit)).all()
+
+
+def shops_with_penalties(page, per_page=50):
+    """([shop], total) of the shops with any penalty, the blacklisted and the most points first."""
+    having = select(Penalty.shop_id).distinct().scalar_subquery()
+    query = select(Shop).where(Shop.id.in_(having))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    shops = db.session.execute(query.order_by(Shop.is_blacklisted.desc(), Shop.points.desc(), Shop.id)
+                               .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    return shops, total
 
 
 def get_shop(shop_id):
