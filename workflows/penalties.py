@@ -22,6 +22,12 @@ def thresholds_crossed(before, after, rules):
     return []
 
 
+def restriction_scale(rules):
+    """[(points, days)] of the restrictions below the blacklist: [(12, 7), (24, 14), (36, 21)] by default."""
+    step, black = rules["penalty_restrict_points"], rules["penalty_blacklist_points"]
+    return [(p, rules["penalty_restrict_days"] * (p // step)) for p in range(step, black, step)] if step > 0 else []
+
+
 def standing(restricted_until, is_blacklisted, now):
     """'blacklisted' (closed), 'restricted' (until restricted_until, exclusive) or 'good'."""
     if is_blacklisted:

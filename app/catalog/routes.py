@@ -67,6 +67,7 @@ def _listings(form, status=200):
 def listings_page():
     form = ListingForm(prefix="listing")
     if not form.is_submitted():
+        form.category.data = current_user.shop.category if current_user.shop else None  # the main category
         return _listings(form)
     form.general_errors = []
     if form.validate():

@@ -3,6 +3,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from workflows.penalties import restriction_scale
+
 from ..auth.policy import can_view_shop_standing, role_required
 from ..errors import Conflict, Invalid
 from ..rules import get_rules
@@ -30,7 +32,8 @@ def _visible_shop(shop_id):
 
 def _page(shop, form=None, status=200):
     return render_template("penalties/standing.html", shop=shop, penalties=penalties_of(shop.id),
-                           form=form or LiftForm(prefix="lift"), rules=get_rules()), status
+                           form=form or LiftForm(prefix="lift"), rules=get_rules(),
+                           scale=restriction_scale(get_rules())), status
 
 
 @bp.route("/shops/<int:shop_id>/standing")

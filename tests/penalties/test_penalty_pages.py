@@ -48,6 +48,7 @@ def test_the_seller_sees_the_restriction_banner_with_its_case_on_every_page(clie
     standing = client.get(f"/shops/{restricted['shop_id']}/standing")
     page = text(standing)
     assert "限制经营" in page and f"至 {until}" in page and "有效扣分 0" in page
+    assert "满 12 / 24 / 36 分：分别限制经营 7 / 14 / 21 天； 满 48 分：列入黑名单（查封）。" in page
     assert "提前解除限制" not in page  # the seller reads; only an admin lifts
 
 
