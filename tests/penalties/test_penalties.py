@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.admin_audit import AdminEvent, verify
+from app.cases.services import open_case, perform_action
 from app.catalog.models import Product, Shop
 from app.catalog.services import publish_listing, set_listing_on_sale
 from app.errors import Conflict, Forbidden, Invalid, ShopNotSelling
@@ -129,8 +130,8 @@ def test_a_restriction_blocks_listings_and_orders_until_its_end(ctx, t0):
     assert (created.status, order.total_fen, order.shop_id) == ("on_sale", 10_000, s.shop_id)
 
 
-def test_a_blacklisted_shop_is_closed_but_its_refunds_are_paid(ctx, t0):
-    s = Shopkeeper(t0, orders=1)
+def test_a_blacklisted_shop_is_closed_but_its_cases_and_refunds_go_on(ctx, t0, runner):
+    s = Shopkeeper(t0, orders=2)
     listings = [make_product(s.seller.shop, 3_000) for _ in range(2)]
     cid = s.penalise(t0, {"kind": "blacklist"}, remedy="partial_refund", amount_fen=4_000)
     assert case_of(cid).phase == "closed"
@@ -143,7 +144,14 @@ def test_a_blacklisted_shop_is_closed_but_its_refunds_are_paid(ctx, t0):
         publish_listing(actor=s.seller, title="新品", category="home", price_fen=1_000, now=t0 + 400 * DAY)
     with pytest.raises(ShopNotSelling):
         set_listing_on_sale(actor=s.seller, listing_id=listings[0].id, on_sale=True, now=t0 + SECOND)
+    # an after-sales request on an earlier order goes on: the seller agrees, the refund is paid
+    later = open_case(s.orders[0].id, actor=s.buyer, kind="refund_only", reason="quality", amount_fen=10_000,
+                      now=t0 + DAY).id
+    perform_action(later, "agree", actor=s.seller, now=t0 + DAY)
+    assert (case_of(later).phase, money(s.orders[0].id)["refunded_fen"]) == ("closed", 10_000)
     assert verify_money() == []
+    result = runner.invoke(args=["payments", "verify"])
+    assert result.exit_code == 0 and result.output.startswith("ok: "), result.output
 
 
 def test_an_admin_lifts_a_restriction_and_a_blacklist_with_a_reason(ctx, t0):

@@ -18,9 +18,9 @@ def listing_json(listing):
 def create_listing():
     """A seller publishes a listing of their shop, on sale at once. 409 shop_not_selling while the shop is
     restricted or blacklisted."""
+    data = json_body("title", "category", "price_fen", "ship_within_hours", "service_promises")
     if g.api_user.role != "seller":
         raise Forbidden("Only sellers publish listings")
-    data = json_body("title", "category", "price_fen", "ship_within_hours", "service_promises")
     listing = publish_listing(actor=g.api_user, title=data.get("title"), category=data.get("category"),
                               price_fen=data.get("price_fen"), ship_within_hours=data.get("ship_within_hours", 48),
                               service_promises=data.get("service_promises", []))

@@ -43,9 +43,9 @@ def _whole(value, low, high):
 def place_order():
     """A buyer orders listings of one shop (status created: pay next). 409 shop_not_selling while the shop
     is restricted or blacklisted."""
+    data = json_body("items", "address")
     if g.api_user.role != "buyer":
         raise Forbidden("Only buyers place orders")
-    data = json_body("items", "address")
     items, address, errors = data.get("items"), data.get("address"), {}
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS or not all(
             isinstance(i, dict) and set(i) == {"listing_id", "quantity"} and _whole(i["listing_id"], 1, MAX_ID)
