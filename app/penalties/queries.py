@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ..cases.models import Case
+from ..admin_audit import events_for
 from ..catalog.models import Shop
 from ..catalog.queries import shop_standing
 from ..errors import NotFound
@@ -60,3 +61,11 @@ def get_shop(shop_id):
     if shop is None:
         raise NotFound("Shop not found")
     return shop
+
+
+STANDING_ACTIONS = ("shop.restrict", "shop.blacklist", "shop.lift_restriction", "shop.remove_blacklist")
+
+
+def standing_events(shop_id):
+    """The audit log's decisions on the shop's standing (thresholds crossed, lifted by an admin), newest first."""
+    return [e for e in events_for("shop", shop_id, limit=200) if e.action in STANDING_ACTIONS]

@@ -11,7 +11,7 @@ from ..rules import get_rules
 from ..timeutil import utcnow
 from ..web import page_arg, place_problems
 from .forms import LiftForm
-from .queries import get_shop, penalties_of, shops_with_penalties, standing_of
+from .queries import get_shop, penalties_of, shops_with_penalties, standing_events, standing_of
 from .services import lift_restriction, remove_blacklist
 
 bp = Blueprint("penalties", __name__)
@@ -33,7 +33,7 @@ def _visible_shop(shop_id):
 def _page(shop, form=None, status=200):
     return render_template("penalties/standing.html", shop=shop, penalties=penalties_of(shop.id),
                            form=form or LiftForm(prefix="lift"), rules=get_rules(),
-                           scale=restriction_scale(get_rules())), status
+                           scale=restriction_scale(get_rules()), events=standing_events(shop.id)), status
 
 
 @bp.route("/shops/<int:shop_id>/standing")

@@ -68,6 +68,8 @@ def test_a_restriction_refuses_an_order_shows_the_seller_its_case_and_an_admin_l
     with admin.page.expect_navigation():
         admin.page.click("#lift button[type=submit]")
     assert "限制已解除。" in admin.flash_text() and admin.sees("正常")
+    decisions = admin.page.locator("#decisions").inner_text()
+    assert "管理员提前解除限制" in decisions and "卖家申诉成立" in decisions and "扣分达到阈值：限制经营" in decisions
     admin.shot("admin-lifted")
 
     shopper.go(f"/shops/{shop_id}")

@@ -48,7 +48,7 @@ def test_the_seller_sees_the_restriction_banner_with_its_case_on_every_page(clie
     standing = client.get(f"/shops/{restricted['shop_id']}/standing")
     page = text(standing)
     assert "限制经营" in page and f"至 {until}" in page and "有效扣分 0" in page
-    assert "满 12 / 24 / 36 分：分别限制经营 7 / 14 / 21 天； 满 48 分：列入黑名单（查封）。" in page
+    assert "满 12 / 24 / 36 分：分别限制经营 7 / 14 / 21 天；满 48 分：列入黑名单（查封）。" in page
     assert "提前解除限制" not in page  # the seller reads; only an admin lifts
 
 
@@ -126,6 +126,7 @@ def test_the_mediator_sees_the_standing_on_the_case_page_and_the_admin_lifts_it(
     response = client.post(f"/shops/{restricted['shop_id']}/standing/restriction",
                            data={"lift-reason": "申诉成立"}, follow_redirects=True)
     assert "限制已解除。" in text(response) and "正常" in text(response)
+    assert f"管理员提前解除限制 申诉成立 {admin.display_name}" in text(response)
     assert fresh(Shop, restricted["shop_id"]).restricted_until <= utcnow()
     event = db.session.query(AdminEvent).filter_by(action="shop.lift_restriction").one()
     assert (event.actor_id, event.reason, event.target_id) == (admin.id, "申诉成立", str(restricted["shop_id"]))
