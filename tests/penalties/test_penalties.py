@@ -75,6 +75,10 @@ def test_points_cross_each_threshold_through_penalty_tasks(ctx, t0):
     assert s.rows()[1:] == [("points", b, 6, None), ("restrict", b, None, t0 + 8 * DAY)]
     assert s.shop().restricted_until == t0 + 8 * DAY
     assert audit(s.shop_id) == [(None, "shop.restrict", f"12 penalty points in force (case {b})")]
+    with pytest.raises(ShopNotSelling):    # over the threshold: no listing, no new order
+        publish_listing(actor=s.seller, title="新品", category="home", price_fen=1_000, now=t0 + 1 * DAY)
+    with pytest.raises(ShopNotSelling):
+        create_order(buyer=s.buyer, items=[(fresh(Product, extra.id), 1)], now=t0 + 8 * DAY - SECOND)
 
     c = s.penalise(t0 + 2 * DAY, points(12))                   # 24: 14 days, from t0 + 2 days
     assert s.rows()[3:] == [("points", c, 12, None), ("restrict", c, None, t0 + 16 * DAY)]
