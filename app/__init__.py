@@ -68,9 +68,11 @@ def create_app(config_name=None, **overrides):
     from .metrics.routes import bp as metrics_bp
     from .overview.routes import bp as overview_bp
     from .admin.routes import bp as admin_bp
-    from .api.v1 import analysis, auth, bp as api_bp, cases, evidence, metrics, openapi, orders, reports  # noqa: F401
+    from .penalties.routes import bp as penalties_bp
+    from .api.v1 import (analysis, auth, bp as api_bp, cases, catalog, evidence, metrics, openapi, orders,  # noqa: F401
+                         reports)
     for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, metrics_bp, overview_bp, admin_bp,
-               api_bp):
+               penalties_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 

@@ -44,6 +44,11 @@ class Stale(Conflict):
     code = "stale"
 
 
+class ShopNotSelling(Conflict):
+    """The shop is restricted (until a time) or blacklisted: no new listings, no new orders."""
+    code = "shop_not_selling"
+
+
 class TooLarge(DomainError):
     status, code = 413, "too_large"
 
@@ -81,7 +86,7 @@ def page_message(err):
         return _("This case changed since you opened it: someone acted first. Please review it and try again.")
     if err.code == "conflict":
         return _("Someone else changed this at the same time; please reload and try again.")
-    if err.code in ("too_large", "unsupported_type", "invalid"):
+    if err.code in ("too_large", "unsupported_type", "invalid", "shop_not_selling"):
         sentences = _problem_sentences(err.details)
         if sentences:
             return " ".join(sentences)

@@ -110,6 +110,12 @@ LABELS = {
         "blacklist": _l("Blacklisted"),
     },
     "field": {"kind": _l("What the buyer asks")},
+    "standing_action": {  # admin audit actions on a shop's standing (app/penalties)
+        "shop.restrict": _l("Restricted: points threshold crossed"),
+        "shop.blacklist": _l("Blacklisted: points threshold crossed"),
+        "shop.lift_restriction": _l("Restriction lifted by an admin"),
+        "shop.remove_blacklist": _l("Blacklist removed by an admin"),
+    },
     "penalty_choice": {
         "takedown": _l("Take down a listing"), "points": _l("Deduct points"), "restrict": _l("Restrict selling (days)"),
         "blacklist": _l("Blacklist the shop"),

@@ -1,5 +1,6 @@
 """Template helpers: money as ¥12.34, times in Asia/Shanghai, translated labels, field problems
 in the user's language."""
+from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,14 @@ PROBLEM_TEXTS = {
     "listing_complaint_limit": _l("You already have %(max)s open complaints about listings; please wait until "
                                   "one of them is closed."),
     "return_address_other_shop": _l("Please choose one of your shop's return addresses."),
+    # penalties (workflows/penalties.py): a restricted or blacklisted shop neither publishes nor sells
+    "shop_restricted": _l("This shop is restricted until %(until)s: it cannot publish listings or take new orders."),
+    "range_hours": _l("Between %(low)s and %(high)s hours."),
+    "listing_penalised": _l("The platform took this listing down as a penalty: it cannot be put back on sale."),
+    "listing_not_on_sale": _l("This listing is not on sale."),
+    "shop_not_restricted": _l("The shop is not restricted."),
+    "shop_not_blacklisted": _l("The shop is not blacklisted."),
+    "shop_blacklisted": _l("This shop is closed (blacklisted): it cannot publish listings or take new orders."),
     # evidence uploads (app/evidence/upload.py, storage.py: file_<the evidence store's reason>)
     "file_required": _l("Please choose a file."),
     "file_empty": _l("The file is empty; please choose the file again."),
@@ -116,7 +125,8 @@ def problem_text(problem):
     template = PROBLEM_TEXTS.get(getattr(problem, "code", None) or (problem if problem == "required" else None))
     if template is None:
         return str(_l("Please check this field."))
-    values = {k: money(v) if k in MONEY_VALUES else v for k, v in getattr(problem, "values", {}).items()}
+    values = {k: money(v) if k in MONEY_VALUES else local_time(v) if isinstance(v, datetime) else v
+              for k, v in getattr(problem, "values", {}).items()}
     return str(template) % values
 
 

@@ -50,6 +50,14 @@ DEFAULTS = MappingProxyType({
     "no_reason_return_hours": 7 * 24,       # 7天无理由: counted from delivery (or shipping)
     # the mediator overview (/overview): medians, breaches and closed cases count over this many days
     "overview_window_days": 30,
+    # penalty points (扣分, workflows/penalties.py): Taobao's serious-violation scale — every 12 points in
+    # force restrict the shop (no new listings, no new orders) for 7 days per 12 (12 → 7, 24 → 14,
+    # 36 → 21 days); 48 points close it (查封, blacklisted). Points count for a rolling year (Taobao
+    # zeroes them every 31 December; a rolling window has no new-year cliff).
+    "penalty_restrict_points": 12,
+    "penalty_restrict_days": 7,
+    "penalty_blacklist_points": 48,
+    "penalty_points_expire_days": 365,
     # the reason codes each after-sales kind accepts (API.md lists the codes)
     "reasons": MappingProxyType({
         "refund_only": ("not_received", "not_as_described", "quality", "damaged", "wrong_item",

@@ -103,6 +103,12 @@ def ensure_contributor(user, case):
     return role
 
 
+def can_view_shop_standing(user, shop):
+    """A shop's standing and penalties: its own seller, mediators and admins; anyone else gets 404."""
+    return shop is not None and user is not None and (
+        user.role in ("mediator", "admin") or (user.role == "seller" and user.shop_id == shop.id))
+
+
 def visible_cases_clause(user, Case):
     """WHERE clause for the cases `user` may see: own, own shop's, the queue + assigned, or all."""
     from sqlalchemy import and_, or_

@@ -1,9 +1,13 @@
-"""Catalog reads."""
-from sqlalchemy import select
+"""Catalog reads, and the shop's standing (workflows/penalties.py) that gates selling."""
+from sqlalchemy import func, select
 
-from ..errors import NotFound
+from workflows.penalties import standing
+from workflows.problems import Problem
+
+from ..errors import NotFound, ShopNotSelling
 from ..extensions import db
-from .models import Product, ReturnAddress
+from ..timeutil import isoformat
+from .models import Product, ReturnAddress, Shop
 
 
 def return_addresses(shop_id):
@@ -27,3 +31,42 @@ def get_listing(listing_id):
     if listing is None:
         raise NotFound("Listing not found")
     return listing
+
+
+def shop_standing(shop, now):
+    """'blacklisted', 'restricted' (restricted_until still ahead of now) or 'good'."""
+    return standing(shop.restricted_until, shop.is_blacklisted, now)
+
+
+def refuse_unless_selling(shop, now):
+    """A restricted or blacklisted shop may not publish a listing or take a new order (409)."""
+    state = shop_standing(shop, now)
+    if state == "blacklisted":
+        raise ShopNotSelling("This shop is closed (blacklisted)",
+                             {"shop": Problem("closed: the shop is blacklisted", "shop_blacklisted")})
+    if state == "restricted":
+        until = shop.restricted_until
+        raise ShopNotSelling(f"This shop is restricted until {isoformat(until)}",
+                             {"shop": Problem(f"restricted until {isoformat(until)}", "shop_restricted", until=until)})
+
+
+def get_shop(shop_id):
+    return db.session.get(Shop, shop_id) if isinstance(shop_id, int) else None
+
+
+def listings_of(shop_id, on_sale_only=False, limit=500):
+    """The shop's listings, newest first (only those on sale for buyers)."""
+    if shop_id is None:
+        return []
+    query = select(Product).where(Product.shop_id == shop_id)
+    if on_sale_only:
+        query = query.where(Product.status == "on_sale")
+    return db.session.execute(query.order_by(Product.id.desc()).limit(limit)).scalars().all()
+
+
+def shops_page(page, per_page=50):
+    """([shop], total) of all shops by name."""
+    total = db.session.execute(select(func.count()).select_from(Shop)).scalar_one()
+    shops = db.session.execute(select(Shop).order_by(Shop.name, Shop.id).offset((page - 1) * per_page)
+                               .limit(per_page)).scalars().all()
+    return shops, total

@@ -23,6 +23,8 @@ class ExecutionTask(db.Model):
     on_timeout = db.Column(db.String(32))
     waiting_for = db.Column(db.String(16))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("task_id", "kind", name="uq_penalties_task_id_kind"),)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     version = db.Column(db.Integer, nullable=False, default=1)
 
@@ -42,14 +44,17 @@ class ExecutionTask(db.Model):
 
 
 class Penalty(db.Model):
-    """A penalty recorded against a shop, with the case that caused it."""
+    """A penalty recorded against a shop, with the case that caused it. A points penalty that crosses a
+    threshold (workflows/penalties.py) adds a second row of the same task: the restriction or blacklist."""
     __tablename__ = "penalties"
     id = db.Column(db.Integer, primary_key=True)
     shop_id = db.Column(db.Integer, db.ForeignKey("shops.id"), nullable=False, index=True)
     case_id = db.Column(db.Integer, db.ForeignKey("cases.id"), nullable=False, index=True)
-    task_id = db.Column(db.Integer, db.ForeignKey("execution_tasks.id"), nullable=False, unique=True)
+    task_id = db.Column(db.Integer, db.ForeignKey("execution_tasks.id"), nullable=False)
     kind = db.Column(db.String(16), nullable=False)   # takedown / points / restrict / blacklist
     listing_id = db.Column(db.Integer, db.ForeignKey("products.id"))
     points = db.Column(db.Integer)
     until = db.Column(db.DateTime)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("task_id", "kind", name="uq_penalties_task_id_kind"),)

@@ -6,12 +6,14 @@ movement carries an idempotency key derived from the task and the step — so a 
 runs twice, on two workers at once, or again after a crash moves the money once."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from workflows import ActionNotAllowed
 from workflows.compensation import is_about_late_shipment, late_shipment_due
+from workflows.penalties import thresholds_crossed
 from workflows.tasks import PHASE as TASK
 
+from .. import admin_audit
 from ..catalog.models import Product, Shop
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, DomainError, Invalid, NotFound
@@ -22,8 +24,9 @@ from ..payments.services import (balance, buyer_funding_code, escrow_code, lock_
                                  seller_code, transfer)
 from ..rules import get_rules
 from ..shipping.models import Shipment
-from ..timeutil import as_utc, utcnow
+from ..timeutil import as_utc, isoformat, utcnow
 from .models import ExecutionTask, Penalty
+from .queries import points_in_force
 from .signals import task_moved
 
 REFUND_REMEDIES = ("full_refund", "partial_refund", "return_refund")
@@ -215,7 +218,7 @@ def _step_exchange(task, now, rules):
 
 
 def _step_penalty(task, now, rules):
-    detail, shop = task.detail, db.session.get(Shop, task.shop_id)
+    detail, shop = task.detail, lock(Shop, task.shop_id)  # one shop's points add up one task at a time
     kind = detail.get("kind")
     penalty = Penalty(shop_id=task.shop_id, case_id=task.case_id, task_id=task.id, kind=kind, created_at=now)
     if kind == "takedown":
@@ -224,17 +227,46 @@ def _step_penalty(task, now, rules):
             raise Invalid("The listing to take down is not this shop's", {"listing_id": "unknown"})
         listing.status, penalty.listing_id = "taken_down", listing.id
     elif kind == "points":
-        shop.points += int(detail.get("points", 0))
-        penalty.points = int(detail.get("points", 0))
+        points = int(detail.get("points", 0))
+        before = points_in_force(shop.id, now, rules)
+        shop.points += points
+        penalty.points = points
+        db.session.add(penalty)  # before the restriction or blacklist it brings
+        for step, days in thresholds_crossed(before, before + points, rules):
+            _threshold(task, shop, step, days, before + points, now)
     elif kind == "restrict":
         penalty.until = now + timedelta(days=int(detail.get("days", 7)))
         shop.restricted_until = max(shop.restricted_until or penalty.until, penalty.until)
     elif kind == "blacklist":
-        shop.is_blacklisted = True
+        _close_shop(shop)
     else:
         raise Invalid("Unknown penalty", {"kind": kind})
     db.session.add(penalty)
     return "complete"
+
+
+def _threshold(task, shop, kind, days, points, now):
+    """Points over a threshold (workflows/penalties.py): the restriction or blacklist they bring, in the
+    points' transaction — a penalty row naming the case that pushed the shop over, and an audit row."""
+    row = Penalty(shop_id=shop.id, case_id=task.case_id, task_id=task.id, kind=kind, created_at=now)
+    if kind == "restrict":
+        row.until = now + timedelta(days=days)
+        shop.restricted_until = max(shop.restricted_until or row.until, row.until)
+    else:
+        _close_shop(shop)
+    db.session.add(row)
+    admin_audit.record(None, f"shop.{kind}", "shop", shop.id, now=now,
+                       reason=f"{points} penalty points in force (case {task.case_id})",
+                       detail={"points": points, "case_id": task.case_id, "days": days,
+                               "restricted_until": isoformat(shop.restricted_until),
+                               "is_blacklisted": shop.is_blacklisted})
+
+
+def _close_shop(shop):
+    """Blacklisted: closed — no new orders, and every listing taken down (cases and money go on)."""
+    shop.is_blacklisted = True
+    db.session.execute(update(Product).where(Product.shop_id == shop.id, Product.status == "on_sale")
+                       .values(status="taken_down"))
 
 
 STEPS = {"refund": _step_refund, "compensation": _step_compensation, "recovery": _step_recovery,

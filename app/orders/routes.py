@@ -4,6 +4,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ..auth.policy import can_see_ledger, role_required
+from ..catalog.forms import BuyForm
+from ..catalog.queries import get_listing
 from ..labels import label
 from ..cases.forms import MessageForm, request_form
 from ..cases.queries import actions_for, case_badges, case_tasks, cases_of_order
@@ -15,7 +17,7 @@ from ..web import page_arg
 from .forms import CONFIRMATIONS, ConfirmForm, ShipForm
 from .models import ORDER_STATUSES
 from .queries import get_order, ledger_for, money_for, orders_for
-from .services import order_actions, perform_order_action
+from .services import create_order, order_actions, perform_order_action
 
 bp = Blueprint("orders", __name__)
 
@@ -65,6 +67,23 @@ def order_page(order, *, case_form=None, status=200):
                            case_actions=dict(actions_for(open_case, current_user)) if open_case else {},
                            chat=order_messages(order.id, per_page=500)[0],
                            chat_form=MessageForm(prefix="chat")), status
+
+
+@bp.route("/orders/new", methods=["POST"])
+@role_required("buyer")
+def create():
+    """A buyer orders one listing from its shop's page; a refusal (not on sale, the shop restricted or
+    closed) is flashed on that page by the error handler."""
+    form = BuyForm(prefix="buy")
+    raw = form.listing_id.data or ""
+    listing = get_listing(int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None)
+    if not form.validate_on_submit():
+        flash(_("Please check the form: %(errors)s", errors="; ".join(
+            f"{getattr(form, k).label.text}: {', '.join(map(str, v))}" for k, v in form.errors.items())), "error")
+        return redirect(url_for("catalog.shop", shop_id=listing.shop_id))
+    order = create_order(buyer=current_user, items=[(listing, form.quantity.data)], address=form.address.data.strip())
+    flash(_("Order placed: please pay for it."), "success")
+    return redirect(url_for("orders.detail", order_id=order.id))
 
 
 @bp.route("/orders/<int:order_id>/actions/<trigger>", methods=["POST"])

@@ -3,6 +3,8 @@ money movement in one transaction; ledger keys make a repeated action a no-op.""
 from datetime import timedelta
 
 from ..auth.policy import order_role
+from ..catalog.models import Shop
+from ..catalog.queries import refuse_unless_selling
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Invalid, NotFound
 from ..extensions import db
@@ -12,6 +14,7 @@ from ..shipping.models import CARRIERS, Shipment
 from ..timeutil import utcnow
 from workflows import ActionNotAllowed
 from workflows.order import PHASE
+from workflows.problems import Problem
 from .models import Order, OrderItem
 
 
@@ -23,8 +26,9 @@ def create_order(*, buyer, items, address="", now=None):
     shops = {product.shop_id for product, _ in items}
     if len(shops) != 1:
         raise Invalid("All items of an order come from one shop", {"items": "one shop"})
+    refuse_unless_selling(db.session.get(Shop, next(iter(shops))), now)  # restricted / blacklisted: no order
     if any(product.status != "on_sale" for product, _ in items):
-        raise Invalid("A listing is not on sale", {"items": "not on sale"})
+        raise Invalid("A listing is not on sale", {"items": Problem("not on sale", "listing_not_on_sale")})
     with transaction():
         order = Order(buyer_id=buyer.id, shop_id=shops.pop(), status="created", created_at=now,
                       shipping_address=address, number=f"pending-{now.timestamp()}-{buyer.id}",

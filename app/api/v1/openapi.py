@@ -15,6 +15,8 @@ from workflows.tasks import SPEC as TASK_SPEC
 
 from ...ids import MAX_ID
 from ...auth.models import ROLES
+from ...catalog.models import CATEGORIES, SERVICE_PROMISES
+from ...catalog.services import MAX_PRICE_FEN, MAX_SHIP_HOURS
 from ...cases.models import KINDS, PHASES
 from ...cases.services import AFTER_SALES_KINDS
 from ...catalog.models import CATEGORIES
@@ -332,6 +334,20 @@ def components(rules):
             "anyOf": [{"required": [key], "properties": {key: an_id()}} for key in ("order_id", "listing_id")],
             "description": "about an order, a listing, or a listing of that order"},
         "ActionFields": obj(action_fields, required=()),
+        "NewOrder": obj({
+            "items": {"type": "array", "minItems": 1, "maxItems": 20, "items": obj({
+                "listing_id": an_id(), "quantity": integer(1, 99)})},
+            "address": text(255, 1, NOT_BLANK)}),
+        "NewListing": obj({
+            "title": text(200, 1, NOT_BLANK), "category": string(CATEGORIES),
+            "price_fen": integer(1, MAX_PRICE_FEN), "ship_within_hours": integer(1, MAX_SHIP_HOURS),
+            "service_promises": {"type": "array", "items": string(SERVICE_PROMISES)}},
+            required=("title", "category", "price_fen")),
+        "Listing": obj({
+            "id": integer(1), "shop_id": integer(1), "title": string(), "category": string(CATEGORIES),
+            "price_fen": integer(1), "ship_within_hours": integer(1),
+            "service_promises": {"type": "array", "items": string(SERVICE_PROMISES)},
+            "status": string(("on_sale", "taken_down")), "created_at": datetime_()}),
         "OrderPage": page_of("Order"),
         "CasePage": page_of("Case"),
         "EventPage": page_of("Event"),
@@ -447,6 +463,18 @@ def paths(rules):
                 responses(200, "A page of orders", ref("OrderPage"), 401, 422),
                 parameters=[*PAGING, {"name": "status", "in": "query", "required": False,
                                       "schema": string(ORDER_STATUSES)}], tags=["orders"]),
+            "post": operation(
+                "placeOrder", "A buyer orders listings of one shop (status created); 409 shop_not_selling while "
+                              "the shop is restricted or blacklisted (penalties)",
+                responses(201, "The new order", ref("Order"), 400, 401, 403, 404, 409, 413, 422),
+                body=ref("NewOrder"), tags=["orders"]),
+        },
+        "/listings": {
+            "post": operation(
+                "publishListing", "A seller publishes a listing of their shop, on sale at once; 409 "
+                                  "shop_not_selling while the shop is restricted or blacklisted (penalties)",
+                responses(201, "The new listing", ref("Listing"), 400, 401, 403, 404, 409, 413, 422),
+                body=ref("NewListing"), tags=["catalog"]),
         },
         "/orders/{order_id}": {
             "get": operation("getOrder", "One order", responses(200, "The order", ref("Order"), 401, 404),
