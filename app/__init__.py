@@ -51,6 +51,7 @@ def create_app(config_name=None, **overrides):
     # the areas register their jobs (app/jobs.py) and subscribe to each other's events as they are imported
     from .cases import services as _cases  # noqa: F401
     from .deadlines import services as _deadlines  # noqa: F401
+    from .credit import services as _credit  # noqa: F401  (flags buyers when a decision binds)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -46,6 +46,10 @@ DEFAULTS = MappingProxyType({
     "max_open_complaints_per_listing": 1,        # open complaints by one buyer about one listing
     "max_open_listing_complaints_per_buyer": 3,  # open complaints by one buyer about listings, all shops
     "no_reason_return_hours": 7 * 24,       # 7天无理由: counted from delivery (or shipping)
+    # buyer credit (买家信用): the credit page's recent figures, and the malicious-refund flag the system sets
+    "credit_window_days": 90,               # the rolling window of a buyer's recent figures and of the threshold
+    "credit_flag_dismissed": 3,             # claims dismissed by a binding mediator decision within the window
+                                            # that flag the buyer (no platform advances); 0: never by count
     # the reason codes each after-sales kind accepts (API.md lists the codes)
     "reasons": MappingProxyType({
         "refund_only": ("not_received", "not_as_described", "quality", "damaged", "wrong_item",

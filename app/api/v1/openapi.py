@@ -138,6 +138,8 @@ def page_of(item):
 def field_schema(name):
     """The JSON schema of one action field of workflows/fields.py."""
     kind, _required, choices, max_length = FIELDS[name]
+    if kind is bool:
+        return {"type": "boolean"}
     if kind is int:
         return integer(0, MAX_FEN)
     if kind is list:  # penalties
