@@ -66,8 +66,9 @@ def create_app(config_name=None, **overrides):
     from .cases.routes import bp as cases_bp
     from .catalog.routes import bp as catalog_bp
     from .reports.routes import bp as reports_bp
-    from .api.v1 import auth, bp as api_bp, cases, evidence, openapi, orders, reports  # noqa: F401  (the API's views)
-    for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, api_bp):
+    from .credit.routes import bp as credit_bp
+    from .api.v1 import auth, bp as api_bp, cases, credit, evidence, openapi, orders, reports  # noqa: F401  (the API's views)
+    for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, credit_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 

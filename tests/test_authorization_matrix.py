@@ -75,6 +75,9 @@ EXPECTED = {
     ("POST", "catalog.return_addresses_page"): (LOGIN, 403,      403,     422,      422,      403,      403,   403),
     ("GET", "catalog.edit_return_address"):    (LOGIN, 403,      403,     own(200), 404,      403,      403,   403),
     ("POST", "catalog.edit_return_address"):   (LOGIN, 403,      403,     own(422), 404,      403,      403,   403),
+    # buyer credit: mediators who see a case of the buyer, admins; the flag is the admin's
+    ("GET", "credit.buyer_credit_page"):       (LOGIN, 403,      403,     403,      403,      own(200), 404,   200),
+    ("POST", "credit.set_flag_page"):          (LOGIN, 403,      403,     403,      403,      403,      403,   422),
     # the API: bearer tokens; anonymous gets 401
     ("GET", "api_v1.openapi_document"):        (200,   200,      200,     200,      200,      200,      200,   200),
     ("POST", "api_v1.create_token"):           (422,   422,      422,     422,      422,      422,      422,   422),
@@ -97,6 +100,7 @@ EXPECTED = {
     ("GET", "api_v1.list_evidence"):           (401,   own(200), 404,     own(200), 404,      own(200), 404,   403),
     ("POST", "api_v1.upload_evidence"):        (401,   own(422), 404,     own(422), 404,      own(422), 404,   403),
     ("GET", "api_v1.evidence_content"):        (401,   own(200), 404,     own(200), 404,      own(200), 404,   404),
+    ("GET", "api_v1.buyer_credit"):            (401,   403,      403,     403,      403,      own(200), 404,   200),
 }
 
 # How each route is called: the URL's non-id values and the body ("{order}" etc.: the object's id). The ids
@@ -124,10 +128,11 @@ CALLS = {
     ("POST", "api_v1.case_action"): {"name": "request_evidence", "json": {}},  # the mediator's, without its fields
     ("POST", "api_v1.create_message"): {"json": {"body": "你好"}},
     ("POST", "api_v1.upload_evidence"): {"data": {}},
+    ("POST", "credit.set_flag_page"): {"data": {"flag-flag": "1", "flag-reason": ""}},  # no reason: 422
 }
 LAST = {("POST", "auth.logout"), ("DELETE", "api_v1.delete_token")}  # they end the role's session or token
 ID_ARGS = {"order_id": "order", "case_id": "case", "evidence_id": "evidence", "listing_id": "listing",
-           "address_id": "address"}
+           "address_id": "address", "buyer_id": "buyer_id"}
 
 
 def routes(app):
@@ -157,7 +162,7 @@ def _world(label, now):
     post_case_message(case.id, actor=buyer, body=f"{label} 消息")
     post_order_message(order.id, actor=buyer, body=f"{label} 订单消息")
     address = save_return_address(actor=seller, contact="王", phone="13800000000", address="杭州")
-    return {"order": order.id, "case": case.id, "listing": make_product(seller.shop).id, "address": address.id,
+    return {"order": order.id, "case": case.id, "buyer_id": buyer.id, "listing": make_product(seller.shop).id, "address": address.id,
             "buyer": buyer, "seller": seller, "mediator": mediator,
             "numbers": {"orders.detail": order.number, "cases.detail": case.number, "settled": settled.number}}
 

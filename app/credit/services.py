@@ -73,4 +73,4 @@ def _after_decision(case, *, now, rules):
     dismissed = dismissed_since(buyer.id, since, after=last_cleared_at(buyer.id))
     if dismissed >= limit:
         _set(buyer, True, None, f"{dismissed} claims dismissed within {rules['credit_window_days']} days "
-             f"(threshold {limit})", detail | {"source": "threshold", "dismissed": dismissed}, now)
+             f"(threshold {limit})", detail | {"source": "threshold", "dismissed": dismissed, "window_days": rules["credit_window_days"]}, now)

@@ -190,7 +190,7 @@ def test_the_third_dismissal_within_the_window_flags_the_buyer_as_the_system(ctx
     (event,) = flag_events(buyer.id)
     assert (event.action, event.actor_id, event.created_at) == ("buyer.flag", None, T)
     assert event.reason == "3 claims dismissed within 90 days (threshold 3)"
-    assert event.detail == {"source": "threshold", "dismissed": 3, "case_id": third,
+    assert event.detail == {"source": "threshold", "dismissed": 3, "window_days": 90, "case_id": third,
                             "case_number": case_of(third).number, "before": False, "after": True}
     assert verify() == []
 

@@ -17,6 +17,7 @@ from ...ids import MAX_ID
 from ...auth.models import ROLES
 from ...cases.models import KINDS, PHASES
 from ...cases.services import AFTER_SALES_KINDS
+from ...credit.queries import FIGURES as CREDIT_FIGURES
 from ...evidence.models import EVIDENCE_KINDS, Evidence
 from ...orders.models import ORDER_STATUSES
 from ...rules import get_rules
@@ -244,7 +245,16 @@ def components(rules):
         "Remedy": obj({
             "type": string(REMEDIES), "amount_fen": integer(0), "findings": string(nullable=True),
             "rule": string(nullable=True), "decided_by": nullable_integer(), "final": {"type": "boolean"},
-            "penalties": {"type": "array", "items": ref("Penalty")}}),
+            "penalties": {"type": "array", "items": ref("Penalty")}, "buyer_malicious": {"type": "boolean"}}),
+        "CreditFigures": obj({name: integer(0) for name in CREDIT_FIGURES}),
+        "FlagEvent": obj({
+            "action": string(("flag", "unflag")), "source": string(("admin", "ruling", "threshold"), nullable=True),
+            "actor_id": nullable_integer(), "reason": string(), "case_id": nullable_integer(),
+            "at": datetime_()}),
+        "BuyerCredit": obj({
+            "buyer_id": integer(1), "flagged": {"type": "boolean"}, "window_days": integer(1),
+            "all_time": ref("CreditFigures"), "window": ref("CreditFigures"),
+            "flag_history": {"type": "array", "items": ref("FlagEvent")}}),
         "LedgerLine": obj({"account": string(), "amount_fen": integer()}),
         "LedgerEntry": obj({
             "id": integer(1), "kind": string(), "amount_fen": integer(1), "memo": string(),
@@ -500,6 +510,15 @@ def paths(rules):
                             {"name": "thumbnail", "in": "query", "required": False,
                              "description": "1 for the image's JPEG thumbnail", "schema": {"type": "string"}}],
                 tags=["evidence"]),
+        },
+        "/buyers/{buyer_id}/credit": {
+            "get": operation(
+                "getBuyerCredit", "A buyer's credit: requests, complaints, withdrawals, rulings against the buyer, "
+                                  "malicious findings and ratings, over all time and the credit window, and the "
+                                  "malicious-refund flag with its history (mediators who see a case of the buyer, "
+                                  "admins)",
+                responses(200, "The buyer's credit", ref("BuyerCredit"), 401, 403, 404),
+                parameters=[path_id("buyer_id", "buyer")], tags=["credit"]),
         },
         "/orders/{order_id}/messages": {
             "get": operation("listOrderMessages", "The buyer–seller chat on the order, oldest first",
