@@ -40,7 +40,15 @@ def _owed_refund(t0, flagged):
     return cid, buyer.id, task
 
 
-def test_an_unflagged_buyer_gets_the_platform_advance(ctx, t0):
+def assert_verify_clean(runner):
+    """`flask payments verify` finds every invariant of the money intact."""
+    db.session.rollback()
+    result = runner.invoke(args=["payments", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "VIOLATION" not in result.output
+
+
+def test_an_unflagged_buyer_gets_the_platform_advance(ctx, runner, t0):
     cid, buyer_id, task = _owed_refund(t0, flagged=False)
     result = sweep(now=task.due_at)
     assert (result.tasks_run, result.failed) == (1, 0)
@@ -50,9 +58,10 @@ def test_an_unflagged_buyer_gets_the_platform_advance(ctx, t0):
     assert balance(buyer_funding_code(buyer_id)) == -10_000 + 5_000
     assert case_of(cid).state == "resolved"
     assert_money_ok()
+    assert_verify_clean(runner)
 
 
-def test_a_flagged_buyer_gets_no_advance_and_the_mediator_sees_why(ctx, app, t0):
+def test_a_flagged_buyer_gets_no_advance_and_the_mediator_sees_why(ctx, app, runner, t0):
     cid, buyer_id, task = _owed_refund(t0, flagged=True)
     sweep(now=task.due_at)
     db.session.expire_all()
@@ -63,9 +72,31 @@ def test_a_flagged_buyer_gets_no_advance_and_the_mediator_sees_why(ctx, app, t0)
     case = case_of(cid)
     assert (case.phase, case.state) == ("execution", "executing")
     assert_money_ok()
+    assert_verify_clean(runner)
     admin = make_user("admin")
     client = app.test_client()
     client.post("/login", data={"username": admin.username, "password": PASSWORD})
     page = client.get(f"/cases/{cid}").get_data(as_text=True)
     assert NOT_ELIGIBLE in page
     assert "恶意退款标记" in page  # the credit panel beside the case says the buyer is flagged
+
+
+def test_once_an_admin_clears_the_flag_the_retried_task_advances_the_refund(ctx, runner, t0):
+    cid, buyer_id, task = _owed_refund(t0, flagged=True)
+    due = task.due_at
+    sweep(now=due)
+    set_flag(buyer_id, actor=make_user("admin"), flagged=False, reason="申诉成立", now=due)
+    db.session.expire_all()
+    (refund,) = tasks_of(cid)
+    retry_at = refund.due_at  # the failed step is tried again after the retry delay: the seller gets 48 h again
+    sweep(now=retry_at)
+    db.session.expire_all()
+    (refund,) = tasks_of(cid)
+    assert (refund.state, refund.due_at) == ("awaiting_seller", retry_at + timedelta(hours=48))
+    sweep(now=refund.due_at)
+    db.session.expire_all()
+    refund = next(t for t in tasks_of(cid) if t.kind == "refund")
+    assert (refund.state, refund.paid_by) == ("done", "platform")
+    assert balance(buyer_funding_code(buyer_id)) == -10_000 + 5_000
+    assert case_of(cid).state == "resolved"
+    assert_verify_clean(runner)
