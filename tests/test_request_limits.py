@@ -167,6 +167,7 @@ def test_no_page_number_on_any_get_route_is_a_500(app, client, ctx, login_as, ro
     case = client.post(f"/api/v1/orders/{order.id}/cases", headers=token_for(client, buyer), json={
         "kind": "refund_only", "reason": "damaged", "amount_fen": 100}).get_json()
     ids = {"case_id": case["id"], "order_id": order.id, "evidence_id": 1, "listing_id": 1, "address_id": 1,
+           "buyer_id": buyer.id,
            "code": "en"}
     routes = [r for r in app.url_map.iter_rules() if "GET" in r.methods and not r.rule.startswith("/static")]
     assert len(routes) > 15
