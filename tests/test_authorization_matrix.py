@@ -101,6 +101,7 @@ EXPECTED = {
     ("POST", "api_v1.upload_evidence"):        (401,   own(422), 404,     own(422), 404,      own(422), 404,   403),
     ("GET", "api_v1.evidence_content"):        (401,   own(200), 404,     own(200), 404,      own(200), 404,   404),
     ("GET", "api_v1.buyer_credit"):            (401,   403,      403,     403,      403,      own(200), 404,   200),
+    ("POST", "api_v1.flag_buyer"):             (401,   403,      403,     403,      403,      403,      403,   422),
 }
 
 # How each route is called: the URL's non-id values and the body ("{order}" etc.: the object's id). The ids
@@ -129,6 +130,7 @@ CALLS = {
     ("POST", "api_v1.create_message"): {"json": {"body": "你好"}},
     ("POST", "api_v1.upload_evidence"): {"data": {}},
     ("POST", "credit.set_flag_page"): {"data": {"flag-flag": "1", "flag-reason": ""}},  # no reason: 422
+    ("POST", "api_v1.flag_buyer"): {"json": {"flagged": True}},  # no reason: 422
 }
 LAST = {("POST", "auth.logout"), ("DELETE", "api_v1.delete_token")}  # they end the role's session or token
 ID_ARGS = {"order_id": "order", "case_id": "case", "evidence_id": "evidence", "listing_id": "listing",

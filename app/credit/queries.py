@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, func, select
 
 from workflows.fields import REMEDIES_WITH_AMOUNT
 
-from ..admin_audit import AdminEvent, events_for
+from ..admin_audit import AdminEvent
 from ..auth.models import User
 from ..auth.policy import visible_cases_clause
 from ..cases.models import Case, CaseEvent, CaseRating
@@ -28,6 +28,7 @@ FIGURES = ("requests", "complaints", "withdrawn", "rulings_against", "dismissed"
 # the events that make a mediator's decision binding (they leave the resolution phase)
 BINDING_TRIGGERS = ("accept_proposal", "accept_by_silence", "rule")
 FLAG_ACTIONS = ("buyer.flag", "buyer.unflag")
+HISTORY_LIMIT = 100  # the newest changes of the flag shown
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Credit:
     window_days: int
     all_time: dict      # {figure: count}
     recent: dict        # {figure: count} within the window
-    history: list       # [AdminEvent] of the flag, newest first
+    history: list       # [AdminEvent] of the flag (the admin audit log), newest first
 
     @property
     def flagged(self):
@@ -120,5 +121,7 @@ def credit_for(user, buyer_id, *, now, rules):
         raise NotFound("Buyer not found")
     days = rules["credit_window_days"]
     all_time, recent = credit_figures(buyer.id, now - timedelta(days=days))
-    history = [e for e in events_for("user", buyer.id) if e.action in FLAG_ACTIONS]
+    history = db.session.execute(select(AdminEvent).where(
+        AdminEvent.target_type == "user", AdminEvent.target_id == str(buyer.id), AdminEvent.action.in_(FLAG_ACTIONS))
+        .order_by(AdminEvent.id.desc()).limit(HISTORY_LIMIT)).scalars().all()
     return Credit(buyer=buyer, window_days=days, all_time=all_time, recent=recent, history=history)

@@ -149,3 +149,31 @@ def test_the_credit_api_for_mediators_and_admins(ctx, app, T):
     for user in (buyer, seller, make_user("buyer")):
         assert get(user).status_code == 403
     assert case_of(old).state == "dismissed"
+
+
+def test_an_admin_flags_and_clears_through_the_api(ctx, app, T):
+    buyer, admin, mediator = make_user("buyer"), make_user("admin"), make_user("mediator")
+    client = app.test_client()
+
+    def post(user, body, buyer_id=buyer.id):
+        return client.post(f"/api/v1/buyers/{buyer_id}/flag", json=body,
+                           headers={"Authorization": f"Bearer {issue_token(user)}"})
+
+    for user in (mediator, buyer, make_user("seller")):
+        assert post(user, {"flagged": True, "reason": "x"}).status_code == 403
+    response = post(admin, {"flagged": True, "reason": "  "})
+    assert response.status_code == 422 and response.get_json()["error"]["details"] == {"reason": "required"}
+    assert post(admin, {"flagged": "yes", "reason": "x"}).status_code == 422
+    assert post(admin, {"flagged": True, "reason": "x", "extra": 1}).status_code == 422
+    assert post(admin, {"flagged": True, "reason": "x"}, buyer_id=admin.id).status_code == 404
+    assert post(admin, {"flagged": False, "reason": "x"}).status_code == 409
+    response = post(admin, {"flagged": True, "reason": "恶意退款团伙"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["flagged"] is True
+    (event,) = body["flag_history"]
+    assert {k: event[k] for k in ("action", "source", "actor_id", "reason", "case_id")} == {
+        "action": "flag", "source": "admin", "actor_id": admin.id, "reason": "恶意退款团伙", "case_id": None}
+    assert post(admin, {"flagged": True, "reason": "again"}).status_code == 409
+    assert post(admin, {"flagged": False, "reason": "解除"}).get_json()["flagged"] is False
+    assert fresh(type(buyer), buyer.id).is_malicious_refund is False

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.admin_audit import AdminEvent, verify
 from app.auth.models import User
-from app.cases.models import Case, CaseRating
+from app.cases.models import CaseRating
 from app.cases.services import perform_action
 from app.credit.queries import credit_for
 from app.credit.services import set_flag

@@ -1,10 +1,11 @@
 from flask import g
 
 from ...credit.queries import FIGURES, credit_for
+from ...credit.services import set_flag
 from ...errors import Forbidden
 from ...rules import get_rules
 from ...timeutil import isoformat, utcnow
-from . import bp, token_required
+from . import bp, json_body, token_required
 
 READERS = ("mediator", "admin")
 
@@ -24,4 +25,15 @@ def buyer_credit(buyer_id):
     """A buyer's credit (mediators who see a case of the buyer, admins): figures and the malicious-refund flag."""
     if g.api_user.role not in READERS:
         raise Forbidden("Only mediators and admins read a buyer's credit")
+    return credit_json(credit_for(g.api_user, buyer_id, now=utcnow(), rules=get_rules()))
+
+
+@bp.post("/buyers/<int:buyer_id>/flag")
+@token_required
+def flag_buyer(buyer_id):
+    """An admin sets or clears the buyer's malicious-refund flag, with a reason (kept in the admin audit log)."""
+    if g.api_user.role != "admin":
+        raise Forbidden("Only an admin sets or clears a buyer's flag")
+    data = json_body("flagged", "reason")
+    set_flag(buyer_id, actor=g.api_user, flagged=data.get("flagged"), reason=data.get("reason"))
     return credit_json(credit_for(g.api_user, buyer_id, now=utcnow(), rules=get_rules()))

@@ -246,6 +246,7 @@ def components(rules):
             "type": string(REMEDIES), "amount_fen": integer(0), "findings": string(nullable=True),
             "rule": string(nullable=True), "decided_by": nullable_integer(), "final": {"type": "boolean"},
             "penalties": {"type": "array", "items": ref("Penalty")}, "buyer_malicious": {"type": "boolean"}}),
+        "BuyerFlag": obj({"flagged": {"type": "boolean"}, "reason": text(1000, 1, NOT_BLANK)}),
         "CreditFigures": obj({name: integer(0) for name in CREDIT_FIGURES}),
         "FlagEvent": obj({
             "action": string(("flag", "unflag")), "source": string(("admin", "ruling", "threshold"), nullable=True),
@@ -519,6 +520,14 @@ def paths(rules):
                                   "admins)",
                 responses(200, "The buyer's credit", ref("BuyerCredit"), 401, 403, 404),
                 parameters=[path_id("buyer_id", "buyer")], tags=["credit"]),
+        },
+        "/buyers/{buyer_id}/flag": {
+            "post": operation(
+                "flagBuyer", "An admin sets (flagged: true) or clears (false) the buyer's malicious-refund flag, "
+                             "with a reason kept in the admin audit log; 409 when the flag already is so",
+                responses(200, "The buyer's credit after the change", ref("BuyerCredit"),
+                          400, 401, 403, 404, 409, 413, 422),
+                parameters=[path_id("buyer_id", "buyer")], body=ref("BuyerFlag"), tags=["credit"]),
         },
         "/orders/{order_id}/messages": {
             "get": operation("listOrderMessages", "The buyer–seller chat on the order, oldest first",
