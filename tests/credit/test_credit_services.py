@@ -262,3 +262,21 @@ def test_an_admin_flags_and_clears_a_buyer_with_a_reason(ctx, T):
     history = credit_for(admin, buyer.id, now=T, rules=get_rules()).history
     assert [e.action for e in history] == ["buyer.unflag", "buyer.flag"]  # newest first
     assert verify() == []
+
+
+def test_a_malicious_finding_accepted_by_silence_flags_the_buyer_in_the_sweep(ctx, T):
+    from app.deadlines.services import sweep
+    buyer, mediator = make_user("buyer"), make_user("mediator")
+    cid, seller = complaint(buyer, T)
+    to_review(cid, seller, mediator, T)
+    propose(cid, mediator, T, "partial_refund", 2_000, malicious=True)
+    buyer_id, mediator_id = buyer.id, mediator.id  # the sweep ends the session
+    due = case_of(cid).due_at
+    assert due == T + 3 * DAY  # confirmation_hours
+    sweep(now=due - SECOND)
+    assert buyer_of(buyer_id).is_malicious_refund is False
+    sweep(now=due)
+    assert case_of(cid).phase == "closed"
+    assert buyer_of(buyer_id).is_malicious_refund is True
+    (event,) = flag_events(buyer_id)
+    assert (event.actor_id, event.created_at, event.detail["source"]) == (mediator_id, due, "ruling")
