@@ -146,11 +146,12 @@ def _json_endpoints(app):
 def test_330_deep_json_is_400_on_every_json_endpoint(app, client, action):
     path, headers = action
     case_id = re.search(r"cases/(\d+)/", path).group(1)
-    order_id = db.session.query(Case).one().order_id
+    order_id, buyer_id = db.session.query(Case.order_id, Case.buyer_id).one()
     deep = b'{"body": ' + b"[" * 330 + b"]" * 330 + b"}"
     for rule in _json_endpoints(app):
         url = rule.replace("<int:case_id>", case_id).replace("<int:order_id>", str(order_id)).replace("<name>",
                                                                                                         "withdraw")
+        url = url.replace("<int:buyer_id>", str(buyer_id))
         assert_error(client.post(url, data=deep, content_type="application/json", headers=headers), 400, "bad_request")
 
 

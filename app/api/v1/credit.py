@@ -32,8 +32,8 @@ def buyer_credit(buyer_id):
 @token_required
 def flag_buyer(buyer_id):
     """An admin sets or clears the buyer's malicious-refund flag, with a reason (kept in the admin audit log)."""
+    data = json_body("flagged", "reason")  # a malformed body is a 400 for anyone, as on every JSON endpoint
     if g.api_user.role != "admin":
         raise Forbidden("Only an admin sets or clears a buyer's flag")
-    data = json_body("flagged", "reason")
     set_flag(buyer_id, actor=g.api_user, flagged=data.get("flagged"), reason=data.get("reason"))
     return credit_json(credit_for(g.api_user, buyer_id, now=utcnow(), rules=get_rules()))
