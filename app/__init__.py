@@ -51,6 +51,7 @@ def create_app(config_name=None, **overrides):
     # the areas register their jobs (app/jobs.py) and subscribe to each other's events as they are imported
     from .cases import services as _cases  # noqa: F401
     from .deadlines import services as _deadlines  # noqa: F401
+    from .credit import services as _credit  # noqa: F401  (flags buyers when a decision binds)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -69,10 +70,11 @@ def create_app(config_name=None, **overrides):
     from .overview.routes import bp as overview_bp
     from .admin.routes import bp as admin_bp
     from .penalties.routes import bp as penalties_bp
-    from .api.v1 import (analysis, auth, bp as api_bp, cases, catalog, evidence, metrics, openapi, orders,  # noqa: F401
-                         reports)
+    from .credit.routes import bp as credit_bp
+    from .api.v1 import (analysis, auth, bp as api_bp, cases, catalog, credit, evidence, metrics, openapi,  # noqa: F401
+                         orders, reports)
     for bp in (auth_bp, orders_bp, cases_bp, catalog_bp, rulebook_bp, reports_bp, metrics_bp, overview_bp, admin_bp,
-               penalties_bp, api_bp):
+               penalties_bp, credit_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 

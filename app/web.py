@@ -33,6 +33,8 @@ PROBLEM_TEXTS = {
     "max_fen": _l("At most %(high)s."),
     "not_number": _l("Please enter a number."),
     "not_text": _l("Please enter text."),
+    "not_bool": _l("Please tick the box or leave it empty."),
+    "malicious_full_refund": _l("A claim granted in full cannot be found malicious."),
     "not_a_choice": _l("Please choose one of the options."),
     "not_a_date": _l("Please enter a date as YYYY-MM-DD."),
     "too_long": _l("At most %(max)s characters."),

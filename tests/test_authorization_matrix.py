@@ -115,6 +115,9 @@ EXPECTED = {
     ("GET", "penalties.standing"):             (LOGIN, 403,      403,     own(200), 404,      200,      200,   200),
     ("POST", "penalties.lift"):                (LOGIN, 403,      403,     403,      403,      403,      403,   422),
     ("GET", "penalties.penalised"):            (LOGIN, 403,      403,     403,      403,      200,      200,   200),
+    # buyer credit: mediators who see a case of the buyer, admins; the flag is the admin's
+    ("GET", "credit.buyer_credit_page"):       (LOGIN, 403,      403,     403,      403,      own(200), 404,   200),
+    ("POST", "credit.set_flag_page"):          (LOGIN, 403,      403,     403,      403,      403,      403,   422),
     # the API: bearer tokens; anonymous gets 401
     ("GET", "api_v1.openapi_document"):        (200,   200,      200,     200,      200,      200,      200,   200),
     ("GET", "api_v1.analysis_reasons"):        (401,   403,      403,     403,      403,      200,      200,   200),
@@ -142,6 +145,8 @@ EXPECTED = {
     ("GET", "api_v1.evidence_content"):        (401,   own(200), 404,     own(200), 404,      own(200), 404,   404),
     ("GET", "api_v1.shop_metrics_view"):       (401,   404,      404,     own(200), 404,      200,      200,   200),
     ("POST", "api_v1.rate_case_view"):         (401,   own(409), 404,     own(403), 404,      own(403), 404,   403),
+    ("GET", "api_v1.buyer_credit"):            (401,   403,      403,     403,      403,      own(200), 404,   200),
+    ("POST", "api_v1.flag_buyer"):             (401,   403,      403,     403,      403,      403,      403,   422),
 }
 
 # How each route is called: the URL's non-id values and the body ("{order}" etc.: the object's id). The ids
@@ -190,10 +195,13 @@ CALLS = {
     ("POST", "admin.set_deposit"): {"data": {"deposit-amount": "1", "deposit-reason": ""}},
     ("POST", "admin.top_up"): {"data": {"topup-amount": "1", "topup-reason": ""}},
     ("POST", "admin.retry_task"): {"data": {}},
+    ("POST", "credit.set_flag_page"): {"data": {"flag-flag": "1", "flag-reason": ""}},  # no reason: 422
+    ("POST", "api_v1.flag_buyer"): {"json": {"flagged": True}},  # no reason: 422
 }
 LAST = {("POST", "auth.logout"), ("DELETE", "api_v1.delete_token")}  # they end the role's session or token
 ID_ARGS = {"order_id": "order", "case_id": "case", "evidence_id": "evidence", "listing_id": "listing",
-           "address_id": "address", "user_id": "user", "shop_id": "shop", "team_id": "team", "task_id": "task"}
+           "address_id": "address", "user_id": "user", "shop_id": "shop", "team_id": "team", "task_id": "task",
+           "buyer_id": "buyer_id"}
 
 
 def routes(app):
@@ -227,7 +235,7 @@ def _world(label, now):
     team = save_team(actor=admin, name=f"{label} 组", categories=["toys"], member_ids=[], reason="矩阵", now=now)
     (task,) = tasks_of(settled.id)
     return {"order": order.id, "case": case.id, "listing": make_product(seller.shop).id, "address": address.id,
-            "user": buyer.id, "shop": seller.shop_id, "team": team.id, "task": task.id,
+            "user": buyer.id, "buyer_id": buyer.id, "shop": seller.shop_id, "team": team.id, "task": task.id,
             "buyer": buyer, "seller": seller, "mediator": mediator,
             "numbers": {"orders.detail": order.number, "cases.detail": case.number, "settled": settled.number}}
 

@@ -146,11 +146,12 @@ def _json_endpoints(app):
 def test_330_deep_json_is_400_on_every_json_endpoint(app, client, action):
     path, headers = action
     case_id = re.search(r"cases/(\d+)/", path).group(1)
-    order_id = db.session.query(Case).one().order_id
+    order_id, buyer_id = db.session.query(Case.order_id, Case.buyer_id).one()
     deep = b'{"body": ' + b"[" * 330 + b"]" * 330 + b"}"
     for rule in _json_endpoints(app):
         url = rule.replace("<int:case_id>", case_id).replace("<int:order_id>", str(order_id)).replace("<name>",
                                                                                                         "withdraw")
+        url = url.replace("<int:buyer_id>", str(buyer_id))
         assert_error(client.post(url, data=deep, content_type="application/json", headers=headers), 400, "bad_request")
 
 
@@ -167,8 +168,8 @@ def test_no_page_number_on_any_get_route_is_a_500(app, client, ctx, login_as, ro
     case = client.post(f"/api/v1/orders/{order.id}/cases", headers=token_for(client, buyer), json={
         "kind": "refund_only", "reason": "damaged", "amount_fen": 100}).get_json()
     ids = {"case_id": case["id"], "order_id": order.id, "evidence_id": 1, "listing_id": 1, "address_id": 1,
-           "code": "en", "user_id": user.id, "shop_id": seller.shop_id, "team_id": 1, "task_id": 1,
-           "key": "mediation_queue_hours"}  # (the admin console's)
+           "code": "en", "user_id": user.id, "buyer_id": buyer.id, "shop_id": seller.shop_id, "team_id": 1,
+           "task_id": 1, "key": "mediation_queue_hours"}  # (the admin console's)
     routes = [r for r in app.url_map.iter_rules() if "GET" in r.methods and not r.rule.startswith("/static")]
     assert len(routes) > 15
     for rule in routes:

@@ -24,6 +24,9 @@ FIELDS = {
     "rule": (str, True, None, 200),
     "penalties": (list, False, None, 5),
     "return_address_id": (int, False, None, None),  # one of the shop's return addresses; default when left out
+    # the mediator's finding "buyer at fault / malicious" (恶意退款) with a proposal or ruling: once the decision
+    # binds (proposal accepted, or final ruling) the buyer is flagged and loses platform advances (buyer credit)
+    "buyer_malicious": (bool, False, None, None),
 }
 PENALTY_KINDS = ("takedown", "points", "restrict", "blacklist")
 # the number each penalty kind takes: (name, lowest, highest); a blacklist takes none
@@ -55,7 +58,9 @@ def validate(names, data):
             if required:
                 errors[name] = Problem("required", "required")
             continue
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        if kind is bool and not isinstance(value, bool):
+            errors[name] = Problem("must be true or false", "not_bool")
+        elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
             errors[name] = Problem("must be an integer", "not_number")
         elif kind is str and not isinstance(value, str):
             errors[name] = Problem("must be a string", "not_text")

@@ -15,6 +15,8 @@ from .engine import Phase
 from .spec import PhaseSpec, StateSpec, t
 
 OPEN = ("queued", "assigned", "evidence_period", "under_review")
+# what a mediator decides with a proposal (and, in resolution, a final ruling)
+DECISION_FIELDS = ("remedy", "amount_fen", "findings", "rule", "penalties", "buyer_malicious")
 
 
 def evidence_not_extended(case, data, rules):
@@ -44,7 +46,7 @@ SPEC = PhaseSpec(
           guards=(evidence_not_extended,)),
         t("close_evidence", "evidence_period", "under_review", "system"),
         t("start_review", ("assigned", "evidence_period"), "under_review", "mediator"),
-        t("propose", "under_review", "proposed", "mediator", fields=("remedy", "amount_fen", "findings", "rule", "penalties")),
+        t("propose", "under_review", "proposed", "mediator", fields=DECISION_FIELDS),
         t("flag_overdue", ("assigned", "under_review"), "=", "system"),
         t("withdraw", OPEN, "withdrawn", "buyer"),
     ),

@@ -8,6 +8,7 @@
 Silence within `confirmation_hours` counts as acceptance (`accept_by_silence`).
 accepted / ruled hand the remedy to execution (or close the case when dismissed)."""
 from .engine import Phase
+from .mediation import DECISION_FIELDS
 from .spec import PhaseSpec, StateSpec, t
 
 
@@ -44,7 +45,7 @@ SPEC = PhaseSpec(
         t("reject_proposal", "proposed", "rejected", ("buyer", "seller"), fields=("reason",),
           guards=(not_yet_accepted_by_caller,)),
         t("accept_by_silence", "proposed", "accepted", "system"),
-        t("rule", "rejected", "ruled", "mediator", fields=("remedy", "amount_fen", "findings", "rule", "penalties")),
+        t("rule", "rejected", "ruled", "mediator", fields=DECISION_FIELDS),
         t("flag_overdue", "rejected", "=", "system"),
     ),
 )

@@ -58,6 +58,10 @@ DEFAULTS = MappingProxyType({
     "penalty_restrict_days": 7,
     "penalty_blacklist_points": 48,
     "penalty_points_expire_days": 365,
+    # buyer credit (买家信用): the credit page's recent figures, and the malicious-refund flag the system sets
+    "credit_window_days": 90,               # the rolling window of a buyer's recent figures and of the threshold
+    "credit_flag_dismissed": 3,             # claims dismissed by a binding mediator decision within the window
+                                            # that flag the buyer (no platform advances); 0: never by count
     # the reason codes each after-sales kind accepts (API.md lists the codes)
     "reasons": MappingProxyType({
         "refund_only": ("not_received", "not_as_described", "quality", "damaged", "wrong_item",

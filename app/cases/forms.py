@@ -24,6 +24,7 @@ FIELD_LABELS = {
     "description": _l("Description"), "carrier": _l("Carrier"), "tracking_no": _l("Tracking number"),
     "statement": _l("Statement"), "party": _l("From whom"), "remedy": _l("Remedy"), "findings": _l("Findings"),
     "rule": _l("Rule applied"), "penalties": _l("Penalties"), "return_address_id": _l("Return address"),
+    "buyer_malicious": _l("Finding: the buyer is at fault / malicious (once the decision binds, the buyer is flagged: no platform advances)"),
 }
 CHOICE_GROUPS = {"type": "complaint_type", "carrier": "carrier", "party": "party", "remedy": "remedy"}
 
@@ -75,6 +76,8 @@ def _field(name):
     need = [DataRequired(message=_l("Please fill this in."))] if required else [Optional()]
     if name == "penalties":
         return FieldList(FormField(PenaltyForm), FIELD_LABELS[name], min_entries=max_len, max_entries=max_len)
+    if kind is bool:
+        return BooleanField(FIELD_LABELS[name], validators=[Optional()])
     if kind is int:
         return DecimalField(FIELD_LABELS[name], places=2, validators=[InputRequired() if required else Optional(),
                                                                       yuan, NumberRange(min=Decimal("0"))])

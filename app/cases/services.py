@@ -33,6 +33,7 @@ from ..shipping.models import Shipment
 from ..timeutil import utcnow
 from .audit import append_event, ledger_record
 from .models import Case, CaseMessage
+from .signals import decision_bound
 
 AFTER_SALES_KINDS = ("refund_only", "return_refund", "exchange", "compensation")
 OPEN_ORDER_STATES = ("paid", "shipped", "delivered", "completed")
@@ -338,6 +339,8 @@ def apply_action(case, trigger, *, actor, role, data, now, rules):
     event = append_event(case, actor=actor, role=role, trigger=trigger, before=before, payload=payload, now=now)
     _system_message(case, event, now)
     db.session.flush()
+    if before[0] == "resolution" and case.phase != "resolution":  # a proposal accepted, or a final ruling
+        decision_bound.send(case, now=now, rules=rules)
     if before[0] == "execution" and trigger in TASK_TRIGGERS:
         after_task(case, now, rules)
     return event
@@ -501,7 +504,12 @@ def _decide(final):
         elif remedy in REMEDIES_WITH_AMOUNT and not 0 < amount <= refundable:
             raise Invalid("The amount must be positive and at most what is refundable",
                           {"amount_fen": Problem(f"between 1 and {refundable}", "range_fen", low=1, high=refundable)})
+        if data.get("buyer_malicious") and remedy == "full_refund":
+            raise Invalid("A claim granted in full cannot be found malicious",
+                          {"buyer_malicious": Problem("not with a full refund", "malicious_full_refund")})
         _set_remedy(case, remedy, amount, data["findings"], data["rule"], actor, final)
+        # the finding stands with the decision: the buyer is flagged once it binds (decision_bound → app.credit)
+        case.buyer_malicious = bool(data.get("buyer_malicious"))
         for penalty in data.get("penalties") or []:
             listing = db.session.get(Product, penalty["listing_id"]) if penalty["kind"] == "takedown" else None
             if penalty["kind"] == "takedown" and (listing is None or listing.shop_id != case.shop_id):

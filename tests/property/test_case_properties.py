@@ -74,6 +74,7 @@ FIELD_VALUES = {
                                            {"kind": "blacklist"}, {"kind": "points", "points": 0}, "takedown"]),
                           max_size=2),
     "return_address_id": st.sampled_from((None, 1, 2, 10**6)),  # a shop's, another shop's or none: the service decides
+    "buyer_malicious": st.sampled_from((True, False, None, "yes")),  # the finding flags the buyer once it binds
 }
 PAID_BACK = ("refund", "seller_refund", "advance", "compensation")  # ledger kinds that count as refunded
 TO_BUYER = PAID_BACK + ("late_compensation",)  # capped by the rules: checked by verify_money

@@ -20,6 +20,7 @@ from ...catalog.services import MAX_PRICE_FEN, MAX_SHIP_HOURS
 from ...cases.models import KINDS, PHASES
 from ...cases.services import AFTER_SALES_KINDS
 from ...catalog.models import CATEGORIES
+from ...credit.queries import FIGURES as CREDIT_FIGURES
 from ...evidence.models import EVIDENCE_KINDS, Evidence
 from ...orders.models import ORDER_STATUSES
 from ...overview.queries import GROUPS as ANALYSIS_GROUPS, MAX_RANGE_DAYS
@@ -142,6 +143,8 @@ def page_of(item):
 def field_schema(name):
     """The JSON schema of one action field of workflows/fields.py."""
     kind, _required, choices, max_length = FIELDS[name]
+    if kind is bool:
+        return {"type": "boolean"}
     if kind is int:
         return integer(0, MAX_FEN)
     if kind is list:  # penalties
@@ -246,7 +249,17 @@ def components(rules):
         "Remedy": obj({
             "type": string(REMEDIES), "amount_fen": integer(0), "findings": string(nullable=True),
             "rule": string(nullable=True), "decided_by": nullable_integer(), "final": {"type": "boolean"},
-            "penalties": {"type": "array", "items": ref("Penalty")}}),
+            "penalties": {"type": "array", "items": ref("Penalty")}, "buyer_malicious": {"type": "boolean"}}),
+        "BuyerFlag": obj({"flagged": {"type": "boolean"}, "reason": text(1000, 1, NOT_BLANK)}),
+        "CreditFigures": obj({name: integer(0) for name in CREDIT_FIGURES}),
+        "FlagEvent": obj({
+            "action": string(("flag", "unflag")), "source": string(("admin", "ruling", "threshold"), nullable=True),
+            "actor_id": nullable_integer(), "reason": string(), "case_id": nullable_integer(),
+            "at": datetime_()}),
+        "BuyerCredit": obj({
+            "buyer_id": integer(1), "flagged": {"type": "boolean"}, "window_days": integer(1),
+            "all_time": ref("CreditFigures"), "window": ref("CreditFigures"),
+            "flag_history": {"type": "array", "items": ref("FlagEvent")}}),
         "LedgerLine": obj({"account": string(), "amount_fen": integer()}),
         "LedgerEntry": obj({
             "id": integer(1), "kind": string(), "amount_fen": integer(1), "memo": string(),
@@ -580,6 +593,23 @@ def paths(rules):
                             {"name": "thumbnail", "in": "query", "required": False,
                              "description": "1 for the image's JPEG thumbnail", "schema": {"type": "string"}}],
                 tags=["evidence"]),
+        },
+        "/buyers/{buyer_id}/credit": {
+            "get": operation(
+                "getBuyerCredit", "A buyer's credit: requests, complaints, withdrawals, rulings against the buyer, "
+                                  "malicious findings and ratings, over all time and the credit window, and the "
+                                  "malicious-refund flag with its history (mediators who see a case of the buyer, "
+                                  "admins)",
+                responses(200, "The buyer's credit", ref("BuyerCredit"), 401, 403, 404),
+                parameters=[path_id("buyer_id", "buyer")], tags=["credit"]),
+        },
+        "/buyers/{buyer_id}/flag": {
+            "post": operation(
+                "flagBuyer", "An admin sets (flagged: true) or clears (false) the buyer's malicious-refund flag, "
+                             "with a reason kept in the admin audit log; 409 when the flag already is so",
+                responses(200, "The buyer's credit after the change", ref("BuyerCredit"),
+                          400, 401, 403, 404, 409, 413, 422),
+                parameters=[path_id("buyer_id", "buyer")], body=ref("BuyerFlag"), tags=["credit"]),
         },
         "/orders/{order_id}/messages": {
             "get": operation("listOrderMessages", "The buyer–seller chat on the order, oldest first",

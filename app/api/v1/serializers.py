@@ -36,7 +36,7 @@ def remedy_json(case):
         return None
     return {"type": case.remedy_type, "amount_fen": case.remedy_amount_fen, "findings": case.findings,
             "rule": case.rule_applied, "decided_by": case.decided_by_id, "final": case.remedy_final,
-            "penalties": case.penalties or []}
+            "penalties": case.penalties or [], "buyer_malicious": case.buyer_malicious}
 
 
 def execution_json(task, entries):
