@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from .problems import Problem
 from .rules import DEFAULTS
 
+# windows and thresholds that mean nothing at 0 (a 0-day window counts nothing; 0 points would restrict every shop)
+FLOOR_ONE = ("_days", "_points", "max_task_attempts")
+# pairs whose first rule must stay below the second (restriction before blacklisting)
+BELOW = (("penalty_restrict_points", "penalty_blacklist_points"),)
 CEILINGS = (("_hours", 365 * 24), ("_days", 3650), ("_percent", 100), ("_rate", 100), ("_fen", 100_000_000))
 COUNT_CEILING = 10_000
 
@@ -53,15 +57,20 @@ def parse_rule(key, text):
         raise ValueError(Problem("a whole number", "rule_int"))
     if value != value:  # NaN
         raise ValueError(Problem("a number", "rule_number"))
-    top = ceiling(key)
-    if not 0 <= value <= top:
-        raise ValueError(Problem(f"between 0 and {top}", "rule_range", low=0, high=top))
+    top, low = ceiling(key), 1 if key.endswith(FLOOR_ONE) else 0
+    if not low <= value <= top:
+        raise ValueError(Problem(f"between {low} and {top}", "rule_range", low=low, high=top))
     return value
 
 
 def pair_problem(key, value, current):
     """A Problem when `key` = `value` would put a *_min_* rule above its *_max_* pair (`current`: the
-    effective rules), else None."""
+    effective rules), else None; likewise for the BELOW pairs, which must stay strictly ordered."""
+    for below, above in BELOW:
+        if key == below and value >= current[above]:
+            return Problem(f"below {above} ({current[above]})", "rule_not_below", other=current[above], rule=above)
+        if key == above and value <= current[below]:
+            return Problem(f"above {below} ({current[below]})", "rule_not_above", other=current[below], rule=below)
     for low, high in (("_min_", "_max_"), ("min_", "max_")):
         if low in key and key.replace(low, high, 1) in DEFAULTS and value > current[key.replace(low, high, 1)]:
             top = current[key.replace(low, high, 1)]

@@ -34,6 +34,8 @@ PROBLEMS = {
     "rule_range": _l("A value from %(low)s to %(high)s."),
     "rule_above_max": _l("At most the matching maximum (%(other)s)."),
     "rule_below_min": _l("At least the matching minimum (%(other)s)."),
+    "rule_not_below": _l("Less than %(rule)s (now %(other)s)."),
+    "rule_not_above": _l("More than %(rule)s (now %(other)s)."),
     "form_key": _l("The form expired; please reload the page."),
 }
 
@@ -49,6 +51,9 @@ ACTIONS = {
     "rules.update": _l("Rule changed"), "rules.reset": _l("Rule reset to default"),
     "shop.required_deposit": _l("Required deposit set"), "shop.deposit_top_up": _l("Deposit payment booked"),
     "task.retry": _l("Task retried"),
+    "buyer.flag": _l("Buyer flagged as malicious"), "buyer.unflag": _l("Buyer's flag cleared"),
+    "shop.restrict": _l("Shop restricted (points threshold)"), "shop.blacklist": _l("Shop blacklisted (points threshold)"),
+    "shop.lift_restriction": _l("Restriction lifted"), "shop.remove_blacklist": _l("Blacklist removed"),
 }
 # what each unit of the rules table means (by the key's ending, as workflows/rule_limits.py reads it)
 UNITS = (("_hours", _l("hours")), ("_days", _l("days")), ("_percent", "%"), ("_fen", _l("fen")))

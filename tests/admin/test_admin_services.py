@@ -161,6 +161,10 @@ def test_reset_rule_goes_back_to_the_default(boss):
     ("mediation_queue_hours", "", "rule_int"), ("late_shipment_percent", "101", "rule_range"),
     ("late_shipment_min_fen", "3001", "rule_above_max"), ("late_shipment_max_fen", "499", "rule_below_min"),
     ("reasons", "{}", "rule_read_only"), ("no_such_rule", "1", "rule_unknown"),
+    # a restriction comes before the blacklist; windows and thresholds of 0 mean nothing
+    ("penalty_restrict_points", "48", "rule_not_below"), ("penalty_blacklist_points", "12", "rule_not_above"),
+    ("penalty_restrict_points", "0", "rule_range"), ("metrics_window_days", "0", "rule_range"),
+    ("max_task_attempts", "0", "rule_range"),
 ])
 def test_rule_values_are_checked(boss, key, value, code):
     with pytest.raises(Invalid) as err:
