@@ -59,20 +59,24 @@ def make_order(buyer=None, seller=None, state="paid", price_fen=10_000, quantity
     return db.session.get(type(order), order.id), buyer, seller
 
 
+APPEND_ONLY = ("audit_anchors", "admin_events")  # tables whose triggers refuse UPDATE and DELETE
+
+
 @contextmanager
-def anchor_triggers_off(conn):
-    """Set aside the triggers that keep audit_anchors insert-only, inside `conn`'s transaction, as only the
+def anchor_triggers_off(conn, tables=APPEND_ONLY):
+    """Set aside the triggers that keep the audit logs insert-only, inside `conn`'s transaction, as only the
     schema's owner can: PostgreSQL disables them, SQLite drops and recreates them."""
     postgres = conn.dialect.name == "postgresql"
     triggers = [] if postgres else conn.execute(text(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_anchors'")).all()
-    if postgres:
-        conn.execute(text("ALTER TABLE audit_anchors DISABLE TRIGGER USER"))
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_anchors', 'admin_events')"
+    )).all()
+    for table in tables if postgres else ():
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
     for name, _ in triggers:
         conn.execute(text(f'DROP TRIGGER "{name}"'))
     yield
-    if postgres:
-        conn.execute(text("ALTER TABLE audit_anchors ENABLE TRIGGER USER"))
+    for table in tables if postgres else ():
+        conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
     for _, sql in triggers:
         conn.execute(text(sql))
 
