@@ -20,8 +20,7 @@ from app.orders.services import create_order, perform_order_action
 from app.payments.services import balance, buyer_funding_code
 from app.penalties.services import remove_blacklist
 from app.timeutil import utcnow
-from workflows import penalties as scale
-from workflows.penalties import restriction_scale, thresholds_crossed
+from workflows.penalties import MAX_RESTRICT_DAYS, restriction_scale, thresholds_crossed
 from workflows.rules import DEFAULTS
 
 from ..concurrency import race
@@ -158,7 +157,7 @@ def test_an_order_and_a_payment_wait_for_a_penalty_being_applied_and_are_refused
 
 def test_a_restriction_lasts_at_most_365_days_whatever_the_rules_say():
     rules = dict(DEFAULTS, penalty_restrict_points=1, penalty_blacklist_points=10_000, penalty_restrict_days=3650)
-    assert getattr(scale, "MAX_RESTRICT_DAYS", None) == 365
+    assert MAX_RESTRICT_DAYS == 365
     assert thresholds_crossed(9_000, 9_048, rules) == [("restrict", 365)]
     assert thresholds_crossed(0, 1, dict(rules, penalty_restrict_days=7)) == [("restrict", 7)]
     assert thresholds_crossed(36, 48, dict(DEFAULTS)) == [("blacklist", None)]
@@ -167,7 +166,8 @@ def test_a_restriction_lasts_at_most_365_days_whatever_the_rules_say():
     assert restriction_scale(dict(rules, penalty_restrict_days=100)) == [(1, 100), (2, 200), (3, 300), (4, 365)]
 
 
-def test_points_far_over_the_threshold_with_the_largest_rules_restrict_365_days_and_never_overflow(ctx, t0):
+def test_points_far_over_the_threshold_with_the_largest_rules_restrict_365_days_and_never_overflow(client, login_as, ctx,
+                                                                                                  t0):
     boss = make_user("admin")
     for key, value in (("penalty_blacklist_points", "10000"), ("penalty_restrict_points", "1"),
                        ("penalty_restrict_days", "3650")):
@@ -185,6 +185,10 @@ def test_points_far_over_the_threshold_with_the_largest_rules_restrict_365_days_
                               .order_by(Penalty.id)).all()
     assert [tuple(r) for r in rows] == [("points", None), ("restrict", t0 - DAY + 365 * DAY),
                                         ("points", None), ("restrict", t0 + 365 * DAY)]
+    login_as(seller)
+    page = text(client.get(f"/shops/{seller.shop_id}/standing"))
+    assert "满 1 分：分别限制经营 365 天；满 10000 分：列入黑名单（查封）。" in page, page
+    assert "之后每档同样限制 365 天：一次限制最长不超过此天数。" in page
 
 
 def test_a_late_shipment_claim_with_that_compensation_switched_off_says_so(ctx, t0):
