@@ -23,6 +23,7 @@ from app.timeutil import utcnow
 from workflows.penalties import MAX_RESTRICT_DAYS, restriction_scale, thresholds_crossed
 from workflows.rules import DEFAULTS
 
+from ..api.helpers import assert_error, token_for
 from ..concurrency import race
 from ..execution.test_tasks import mediated
 from ..factories import make_order, make_product, make_user
@@ -191,7 +192,7 @@ def test_points_far_over_the_threshold_with_the_largest_rules_restrict_365_days_
     assert "之后每档同样限制 365 天：一次限制最长不超过此天数。" in page
 
 
-def test_a_late_shipment_claim_with_that_compensation_switched_off_says_so(ctx, t0):
+def test_a_late_shipment_claim_with_that_compensation_switched_off_says_so(client, ctx, t0):
     boss = make_user("admin")
     for key in ("late_shipment_min_fen", "late_shipment_percent", "late_shipment_max_fen"):
         admin.update_rule(key, "0", actor=boss, reason="暂停延迟发货赔付")
@@ -201,10 +202,15 @@ def test_a_late_shipment_claim_with_that_compensation_switched_off_says_so(ctx, 
     with pytest.raises(Invalid) as err:
         open_case(order.id, actor=buyer, kind="compensation", reason="late_shipment", amount_fen=800, now=t0)
     assert err.value.details["reason"].code == "late_shipment_off"
-    assert "switched off" in err.value.message
+    assert err.value.message == "Late-shipment compensation is switched off on this platform"
+    error = assert_error(client.post(f"/api/v1/orders/{order.id}/cases", headers=token_for(client, buyer), json={
+        "kind": "compensation", "reason": "late_shipment", "amount_fen": 800}), 422, "invalid")
+    assert (error["message"], error["details"]) == ("Late-shipment compensation is switched off on this platform",
+                                                    {"reason": "late-shipment compensation is switched off"})
     # on time with the compensation on: the old reason still holds
     on_time, buyer2, seller2 = make_order(state="paid", now=t0 - timedelta(hours=2))
-    admin.reset_rule("late_shipment_max_fen", actor=boss, reason="恢复")
+    for key in ("late_shipment_max_fen", "late_shipment_percent", "late_shipment_min_fen"):
+        admin.reset_rule(key, actor=boss, reason="恢复")
     perform_order_action(on_time.id, "ship", actor=seller2, data={"carrier": "sf", "tracking_no": "SF2"}, now=t0)
     with pytest.raises(Invalid) as err:
         open_case(on_time.id, actor=buyer2, kind="compensation", reason="late_shipment", amount_fen=800, now=t0)
