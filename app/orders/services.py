@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..auth.policy import order_role
 from ..catalog.models import Shop
-from ..catalog.queries import refuse_unless_selling
+from ..catalog.queries import refuse_unless_selling, shop_standing
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Invalid, NotFound
 from ..extensions import db
@@ -129,6 +129,9 @@ def apply_order_timeout(order, now, rules):
 def order_actions(order, user):
     """[(trigger, fields)] the user may fire on the order now (for pages and the API)."""
     role = order_role(user, order)
-    return PHASE.available_actions(order, role, get_rules()) if role else []
+    actions = PHASE.available_actions(order, role, get_rules()) if role else []
+    if shop_standing(order.shop, utcnow()) != "good":  # no Pay button that cannot work (_pay refuses it)
+        actions = [(name, fields) for name, fields in actions if name != "pay"]
+    return actions
 
 

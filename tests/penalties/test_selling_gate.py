@@ -20,6 +20,7 @@ from app.orders.services import create_order, perform_order_action
 from app.payments.services import balance, buyer_funding_code
 from app.penalties.services import remove_blacklist
 from app.timeutil import utcnow
+from app.web import local_time
 from workflows.penalties import MAX_RESTRICT_DAYS, restriction_scale, thresholds_crossed
 from workflows.rules import DEFAULTS
 
@@ -91,8 +92,12 @@ def test_the_buyer_pressing_pay_on_a_restricted_shops_order_reads_why_on_the_ord
              penalties=[{"kind": "restrict", "days": 7}])
     login_as(buyer)
     page = f"/orders/{order.id}"
-    csrf = client.get(page)
-    assert csrf.status_code == 200
+    response = client.get(page)
+    until = local_time(t0 - timedelta(hours=1) + 7 * DAY)
+    assert f"该店铺受处罚限制至 {until}：届时起可以付款，也可以现在关闭订单。" in text(response)
+    html = response.get_data(as_text=True)   # no Pay button that cannot work; closing the order is offered
+    assert f'action="{page}/actions/pay"' not in html and f'action="{page}/actions/close"' in html
+    # a buyer who opened the page before the restriction still sends the form: refused, with the reason
     response = client.post(f"{page}/actions/pay", headers={"Referer": f"http://localhost{page}"},
                            follow_redirects=True)
     assert response.request.path == page
