@@ -51,6 +51,7 @@ PROBLEM_TEXTS = {
     "window_ended": _l("The after-sales period of this order has ended."),
     "kind_not_allowed": _l("Not possible for this order now; please choose one of the options offered."),
     "refund_only_before_shipping": _l("The order has not shipped yet: only a refund is possible."),
+    "late_shipment_off": _l("Late-shipment compensation is switched off: no compensation is paid for late shipping."),
     "late_not_owed": _l("Late-shipment compensation applies only once, when the order shipped after its promised time."),
     "no_reason_not_eligible": _l("7-day no-reason returns apply only when every item promises them, within 7 days of receipt."),
     "reason_not_allowed": _l("This reason does not fit this request."),

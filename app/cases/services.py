@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import ActionNotAllowed
 from workflows import order as order_flow
 from workflows.cases import PHASES, available_actions, next_phase
-from workflows.compensation import is_about_late_shipment
+from workflows.compensation import is_about_late_shipment, late_shipment_compensation
 from workflows.fields import REMEDIES_WITH_AMOUNT, validate
 from workflows.problems import Problem
 
@@ -66,7 +66,8 @@ def open_case(order_id, *, actor, kind, reason, amount_fen, description="", item
         options = request_options(order, rules, now, item_ids=item_ids)
         if late:
             clean["amount_fen"] = options.late_owed_fen
-        _check_order_accepts_request(options, kind, reason, clean["amount_fen"], late=late)
+        _check_order_accepts_request(options, kind, reason, clean["amount_fen"], late=late,
+                                     late_off=late and late_shipment_compensation(order.total_fen, rules) == 0)
         _check_case_limits(order, rules)
         case = _new_case(order=order, buyer_id=order.buyer_id, shop_id=order.shop_id, kind=kind, reason=reason,
                          phase="negotiation", state="requested", amount_fen=clean["amount_fen"],
@@ -187,8 +188,9 @@ def request_options(order, rules, now, *, item_ids=None):
                           items_problem=items_problem, shipped=order.status != "paid")
 
 
-def _check_order_accepts_request(options, kind, reason, amount_fen, *, late=False):
-    """Raise Invalid unless `request_options` allows this request (kind, reason, amount)."""
+def _check_order_accepts_request(options, kind, reason, amount_fen, *, late=False, late_off=False):
+    """Raise Invalid unless `request_options` allows this request (kind, reason, amount). `late_off`: the
+    rules table sets late-shipment compensation to 0 (switched off), which a refused claim is told."""
     if options.closed is not None:
         message = ("The after-sales window of this order has ended" if options.closed.code == "window_ended"
                    else "After-sales requests need a paid order")
@@ -202,7 +204,10 @@ def _check_order_accepts_request(options, kind, reason, amount_fen, *, late=Fals
         raise Invalid("An order not yet shipped can only be refunded",
                       {"kind": Problem("refund_only before shipping", "refund_only_before_shipping")})
     if reason not in options.kinds[kind]:
-        if late:
+        if late_off:
+            problem = Problem("late-shipment compensation is switched off", "late_shipment_off")
+            message = "Late-shipment compensation is switched off on this platform"
+        elif late:
             problem = Problem("the order shipped on time or was compensated already", "late_not_owed")
             message = "Late-shipment compensation applies only to an order shipped after its promised time, once"
         elif reason == "no_reason_7d":

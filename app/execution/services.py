@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from workflows import ActionNotAllowed
 from workflows.compensation import is_about_late_shipment, late_shipment_due
-from workflows.penalties import thresholds_crossed
+from workflows.penalties import MAX_RESTRICT_DAYS, thresholds_crossed
 from workflows.tasks import PHASE as TASK
 
 from .. import admin_audit
@@ -235,7 +235,7 @@ def _step_penalty(task, now, rules):
         for step, days in thresholds_crossed(before, before + points, rules):
             _threshold(task, shop, step, days, before + points, now)
     elif kind == "restrict":
-        penalty.until = now + timedelta(days=int(detail.get("days", 7)))
+        penalty.until = now + timedelta(days=min(int(detail.get("days", 7)), MAX_RESTRICT_DAYS))
         shop.restricted_until = max(shop.restricted_until or penalty.until, penalty.until)
     elif kind == "blacklist":
         _close_shop(shop)

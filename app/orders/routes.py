@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 
 from ..auth.policy import can_see_ledger, role_required
 from ..catalog.forms import BuyForm
-from ..catalog.queries import get_listing
+from ..catalog.queries import get_listing, shop_standing
 from ..labels import label
 from ..cases.forms import MessageForm, request_form
 from ..cases.queries import actions_for, case_badges, case_tasks, cases_of_order
@@ -61,6 +61,7 @@ def order_page(order, *, case_form=None, status=200):
     entries = ledger_for(order.id, full=can_see_ledger(current_user), case_ids=[c.id for c in cases])
     return render_template("orders/detail.html", order=order, money=money_for([order.id])[order.id],
                            entries=entries, actions=order_actions(order, current_user),
+                           standing=shop_standing(order.shop, utcnow()),
                            ship_form=ShipForm(), form=FlaskForm(), confirmations=CONFIRMATIONS, cases=cases,
                            tasks_by_case=case_tasks([c.id for c in cases]), open_case=open_case,
                            options=options, rules=get_rules(), case_form=case_form if open_case is None else None,

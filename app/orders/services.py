@@ -2,9 +2,11 @@
 money movement in one transaction; ledger keys make a repeated action a no-op."""
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from ..auth.policy import order_role
 from ..catalog.models import Shop
-from ..catalog.queries import refuse_unless_selling
+from ..catalog.queries import refuse_unless_selling, shop_standing
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Invalid, NotFound
 from ..extensions import db
@@ -26,10 +28,12 @@ def create_order(*, buyer, items, address="", now=None):
     shops = {product.shop_id for product, _ in items}
     if len(shops) != 1:
         raise Invalid("All items of an order come from one shop", {"items": "one shop"})
-    refuse_unless_selling(db.session.get(Shop, next(iter(shops))), now)  # restricted / blacklisted: no order
-    if any(product.status != "on_sale" for product, _ in items):
-        raise Invalid("A listing is not on sale", {"items": Problem("not on sale", "listing_not_on_sale")})
     with transaction():
+        # restricted / blacklisted: no order — checked on the locked shop row, so an order and a penalty
+        # being applied to the shop (which locks it too) queue one after the other
+        refuse_unless_selling(lock(Shop, next(iter(shops))), now)
+        if any(product.status != "on_sale" for product, _ in items):
+            raise Invalid("A listing is not on sale", {"items": Problem("not on sale", "listing_not_on_sale")})
         order = Order(buyer_id=buyer.id, shop_id=shops.pop(), status="created", created_at=now,
                       shipping_address=address, number=f"pending-{now.timestamp()}-{buyer.id}",
                       total_fen=sum(p.price_fen * q for p, q in items))
@@ -43,6 +47,9 @@ def create_order(*, buyer, items, address="", now=None):
 
 
 def _pay(order, actor, data, now, rules):
+    # the shop row was locked before the order (perform_order_action): a shop restricted or blacklisted
+    # since the order was placed takes no money into escrow
+    refuse_unless_selling(db.session.get(Shop, order.shop_id), now)
     transfer(buyer_funding_code(order.buyer_id), escrow_code(order.id), order.total_fen,
              f"order:{order.id}:pay", kind="pay", order_id=order.id, memo="buyer pays into escrow", at=now)
     order.paid_at = now
@@ -97,6 +104,10 @@ def perform_order_action(order_id, trigger, *, actor, data=None, now=None):
     """Fire `trigger` on the order as `actor` (a User, or None for the system)."""
     now, data, rules = now or utcnow(), data or {}, get_rules()
     with transaction():
+        if trigger == "pay":  # locks in order: the shop, then the order (as a penalty: case, task, shop)
+            shop_id = db.session.execute(select(Order.shop_id).where(Order.id == order_id)).scalar()
+            if shop_id is not None:
+                lock(Shop, shop_id)
         order = lock(Order, order_id)
         role = order_role(actor, order) if order is not None else None
         if role is None:
@@ -118,6 +129,9 @@ def apply_order_timeout(order, now, rules):
 def order_actions(order, user):
     """[(trigger, fields)] the user may fire on the order now (for pages and the API)."""
     role = order_role(user, order)
-    return PHASE.available_actions(order, role, get_rules()) if role else []
+    actions = PHASE.available_actions(order, role, get_rules()) if role else []
+    if shop_standing(order.shop, utcnow()) != "good":  # no Pay button that cannot work (_pay refuses it)
+        actions = [(name, fields) for name, fields in actions if name != "pay"]
+    return actions
 
 

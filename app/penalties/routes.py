@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflows.penalties import restriction_scale
+from workflows.penalties import MAX_RESTRICT_DAYS, restriction_scale
 
 from ..auth.policy import can_view_shop_standing, role_required
 from ..errors import Conflict, Invalid
@@ -33,7 +33,8 @@ def _visible_shop(shop_id):
 def _page(shop, form=None, status=200):
     return render_template("penalties/standing.html", shop=shop, penalties=penalties_of(shop.id),
                            form=form or LiftForm(prefix="lift"), rules=get_rules(),
-                           scale=restriction_scale(get_rules()), events=standing_events(shop.id)), status
+                           scale=restriction_scale(get_rules()), max_restrict_days=MAX_RESTRICT_DAYS,
+                           events=standing_events(shop.id)), status
 
 
 @bp.route("/shops/<int:shop_id>/standing")

@@ -9,7 +9,7 @@ from app.web import local_time
 
 from ..execution.test_tasks import mediated
 from ..factories import make_order, make_product, make_user
-from .conftest import PHONE
+from .conftest import DESKTOP, PHONE
 
 
 def test_a_restriction_refuses_an_order_shows_the_seller_its_case_and_an_admin_lifts_it(live_server, open_as, ctx):
@@ -78,3 +78,21 @@ def test_a_restriction_refuses_an_order_shows_the_seller_its_case_and_an_admin_l
         shopper.page.click("form.buy-form button[type=submit]")
     assert "订单已提交，请付款。" in shopper.flash_text()
     shopper.shot("order-placed")
+
+
+def test_an_unpaid_order_of_a_shop_restricted_since_shows_why_it_cannot_be_paid(live_server, open_as, ctx):
+    from app.orders.services import create_order
+    now = utcnow().replace(microsecond=0)
+    earlier, buyer, seller = make_order(state="delivered", now=now - timedelta(days=2))
+    listing = make_product(seller.shop, 25_900, title="不锈钢保温杯 500ml 男女通用大容量户外运动水杯")
+    order = create_order(buyer=buyer, items=[(listing, 1)], address="浙江省杭州市西湖区文三路 100 号",
+                         now=now - timedelta(hours=1))
+    mediated(earlier, buyer, seller, now, remedy="dismiss", penalties=[{"kind": "restrict", "days": 7}])
+    until = local_time(now + timedelta(days=7))
+    for name, viewport in (("unpaid-order-restricted", DESKTOP), ("unpaid-order-restricted-phone", PHONE)):
+        shopper = open_as(buyer, viewport=viewport)
+        shopper.go(f"/orders/{order.id}").assert_fits()
+        assert shopper.sees(f"该店铺受处罚限制至 {until}：届时起可以付款，也可以现在关闭订单。")
+        assert shopper.page.locator(f"form[action='/orders/{order.id}/actions/pay']").count() == 0
+        assert shopper.page.locator(f"form[action='/orders/{order.id}/actions/close']").count() == 1
+        shopper.shot(name)
