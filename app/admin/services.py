@@ -219,21 +219,19 @@ def _team_state(team):
 
 def update_rule(key, value, *, actor, reason, now=None):
     """Set one rule (a value from a form or the API, checked by workflows/rule_limits.py), stored in the
-    database: deadlines set from now on use it; deadlines already set stay as they are."""
+    database: deadlines set from now on use it; deadlines already set stay as they are. Its min/max or
+    below/above pair is checked under the rules' lock against the rules as stored, so two admins setting
+    both ends at once cannot cross them."""
     now, errors = now or utcnow(), {}
     reason = _reason(reason, errors)
     try:
         parsed = parse_rule(key, value)
     except ValueError as err:
         errors["value"] = err.args[0]
-    else:
-        pair = pair_problem(key, parsed, get_rules())
-        if pair is not None:
-            errors["value"] = pair
     _check(errors, "The rule was not changed")
     with transaction():
         _one_at_a_time()
-        before = get_rules()[key]
+        before = _checked_pair(key, parsed, "The rule was not changed")[key]
         setting = db.session.get(RuleSetting, key, with_for_update=True)
         if setting is None:
             setting = RuleSetting(key=key, value=parsed, updated_by=actor.id, updated_at=now)
@@ -244,18 +242,30 @@ def update_rule(key, value, *, actor, reason, now=None):
     return get_rules()
 
 
+def _checked_pair(key, value, message):
+    """The rules as stored (read under the lock); raises Invalid when `key` = `value` would cross its pair."""
+    rules = get_rules()
+    pair = pair_problem(key, value, rules)
+    if pair is not None:
+        raise Invalid(message, {"value": pair})
+    return rules
+
+
 def reset_rule(key, *, actor, reason, now=None):
-    """Drop the admin's setting of `key`: the configured value (or DOMAIN.md's default) applies again."""
+    """Drop the admin's setting of `key`: the configured value (or DOMAIN.md's default) applies again —
+    unless that value would cross the rule's pair as it is set now."""
     now, errors = now or utcnow(), {}
     reason = _reason(reason, errors)
     _check(errors, "The rule was not reset")
     with transaction():
-        before = db.session.execute(select(RuleSetting.value).where(RuleSetting.key == key)).scalar()
-        deleted = db.session.execute(delete(RuleSetting).where(RuleSetting.key == key)).rowcount
-        if not deleted:
+        _one_at_a_time()
+        before = db.session.execute(select(RuleSetting.value).where(RuleSetting.key == key)
+                                    .with_for_update()).scalar()
+        if before is None:
             raise NotFound("The rule has no setting to reset")
-        record(actor, "rules.reset", "rule", key, reason=reason, now=now,
-               detail={"before": before, "after": get_rules()[key] if key in DEFAULTS else None})
+        db.session.execute(delete(RuleSetting).where(RuleSetting.key == key))
+        after = _checked_pair(key, get_rules()[key], "The rule was not reset")[key] if key in DEFAULTS else None
+        record(actor, "rules.reset", "rule", key, reason=reason, now=now, detail={"before": before, "after": after})
     return get_rules()
 
 

@@ -126,8 +126,8 @@ def test_reset_cannot_leave_a_min_above_its_max(boss):
 
 
 def test_reset_cannot_put_the_restriction_threshold_at_the_blacklist_one(boss):
-    admin.update_rule("penalty_blacklist_points", "6", actor=boss, reason="r")
     admin.update_rule("penalty_restrict_points", "3", actor=boss, reason="r")
+    admin.update_rule("penalty_blacklist_points", "6", actor=boss, reason="r")
     with pytest.raises(Invalid) as err:
         admin.reset_rule("penalty_restrict_points", actor=boss, reason="恢复")  # the default 12 ≥ 6
     assert err.value.details["value"].code == "rule_not_below"
