@@ -24,6 +24,7 @@ PROBLEMS = {
     "password_short": _l("At least %(min)s characters."),
     "seller_shop": _l("A seller needs a shop: choose one."),
     "deactivate_self": _l("You cannot deactivate your own account."),
+    "no_mediator_left": _l("No other active mediator can take this mediator's open cases: activate or create one first."),
     "team_members": _l("Only mediators can be team members."),
     "team_name_taken": _l("A team with this name already exists."),
     "rule_unknown": _l("There is no such rule."),
@@ -132,7 +133,9 @@ def users():
 def _user_page(user, active_form=None, reset_form=None, new_password=None, status=200):
     events, _total = queries.audit_events("user", user.id)
     assigned = queries.open_cases_assigned(user.id) if user.role == "mediator" else None
+    hand_over = queries.cases_to_hand_over(user.id) if user.role == "mediator" else None
     return render_template("admin/user.html", user=user, events=events, new_password=new_password, assigned=assigned,
+                           hand_over=hand_over,
                            active_form=active_form or ActiveForm(prefix="active"),
                            reset_form=reset_form or PasswordResetForm(prefix="reset")), status
 
@@ -147,6 +150,7 @@ def set_active(user_id):
     user, form = queries.get_user(user_id), ActiveForm(prefix="active")
     if form.validate_on_submit():
         active = request.form.get("active") == "1"
+        hand_over = queries.cases_to_hand_over(user.id) if not active and user.role == "mediator" else 0
         try:
             services.set_user_active(user.id, active, actor=current_user, reason=form.reason.data)
         except Invalid as err:
@@ -154,6 +158,8 @@ def set_active(user_id):
         else:
             flash(_("The account is active again.") if active else
                   _("The account is deactivated: it cannot log in, and its sessions and API tokens ended."), "success")
+            if hand_over:
+                flash(_("%(n)s open cases were handed to other mediators.", n=hand_over), "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, active_form=form, status=422)
 

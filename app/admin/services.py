@@ -15,6 +15,7 @@ from ..admin_audit import record
 from ..auth.models import ROLES, ApiToken, MediatorTeam, MediatorTeamCategory, MediatorTeamMember, User
 from ..auth.services import MIN_PASSWORD_LENGTH
 from ..cases.models import Case
+from ..cases.services import reassign_cases_of
 from ..catalog.models import CATEGORIES, Shop
 from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Invalid, NotFound
@@ -116,23 +117,34 @@ def create_user(*, actor, username, display_name, role, password=None, shop_id=N
 
 
 def set_user_active(user_id, active, *, actor, reason, now=None):
-    """Deactivate (no login; sessions and API tokens end) or reactivate a user. An admin cannot
-    deactivate themselves."""
+    """Deactivate (no login; sessions and API tokens end) or reactivate a user. An admin cannot deactivate
+    themselves. A deactivated mediator's open cases in mediation and resolution go to the
+    least busy active mediator of each case's team (else any active one); with no active mediator left to
+    take them, the deactivation is refused."""
     now, errors = now or utcnow(), {}
     reason = _reason(reason, errors)
     if not active and user_id == actor.id:
         errors["user"] = Problem("you cannot deactivate yourself", "deactivate_self")
     _check(errors, "The user was not changed")
+    rules = get_rules()
     with transaction():
         user = lock(User, user_id)
         if user is None:
             raise NotFound("User not found")
         before = user.is_active_flag
         user.is_active_flag = bool(active)
+        detail = {"before": before, "after": bool(active)}
         if not active:
             _end_sessions_and_tokens(user, now)
+            if user.role == "mediator":
+                db.session.flush()
+                try:
+                    detail["handed_over"] = reassign_cases_of(user.id, actor=actor, now=now, rules=rules)
+                except Invalid:
+                    raise Invalid("The user was not changed", {"user": Problem(
+                        "no active mediator can take their open cases", "no_mediator_left")}) from None
         record(actor, "user.activate" if active else "user.deactivate", "user", user.id, reason=reason, now=now,
-               detail={"before": before, "after": bool(active)})
+               detail=detail)
     return user
 
 

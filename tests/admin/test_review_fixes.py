@@ -245,3 +245,28 @@ def test_a_top_up_form_sent_again_with_another_amount_shows_the_message_on_the_s
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "这张充值单已经提交过" in html and f"/admin/shops/{shop.id}/top-up" in html
+
+
+def test_the_mediator_page_says_how_many_cases_go_to_others_and_the_flash_confirms(client, login_as, boss):
+    now = utcnow() - H(2)
+    leaving, other = make_user("mediator"), make_user("mediator")
+    case_id = answered(now)
+    perform_action(case_id, "assign", actor=leaving, now=now)
+    login_as(boss)
+    html = client.get(f"/admin/users/{leaving.id}").get_data(as_text=True)
+    assert "停用后，其 1 件调解或裁决中的案件将交给" in html
+    response = client.post(f"/admin/users/{leaving.id}/active", data={"active": "0", "active-reason": "离职"},
+                           follow_redirects=True)
+    assert "1 件未结案件已转交其他调解员" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert case_of(case_id).mediator_id == other.id
+
+
+def test_deactivating_the_last_mediator_shows_why_on_the_page(client, login_as, boss):
+    now = utcnow() - H(2)
+    only = make_user("mediator")
+    perform_action(answered(now), "assign", actor=only, now=now)
+    login_as(boss)
+    response = client.post(f"/admin/users/{only.id}/active", data={"active": "0", "active-reason": "离职"})
+    assert response.status_code == 422
+    assert "没有其他在岗调解员可以接手该调解员的未结案件" in response.get_data(as_text=True)
