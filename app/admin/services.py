@@ -18,7 +18,7 @@ from ..cases.models import Case
 from ..cases.services import reassign_cases_of
 from ..catalog.models import CATEGORIES, Shop
 from ..db_tx import lock, transaction
-from ..errors import ActionNotAvailable, Invalid, NotFound
+from ..errors import ActionNotAvailable, Forbidden, Invalid, NotFound
 from ..execution.models import ExecutionTask
 from ..execution.services import fire_task
 from ..execution.signals import task_moved
@@ -118,7 +118,7 @@ def create_user(*, actor, username, display_name, role, password=None, shop_id=N
 
 def set_user_active(user_id, active, *, actor, reason, now=None):
     """Deactivate (no login; sessions and API tokens end) or reactivate a user. An admin cannot deactivate
-    themselves. A deactivated mediator's open cases in mediation and resolution go to the
+    themselves nor another admin. A deactivated mediator's open cases in mediation and resolution go to the
     least busy active mediator of each case's team (else any active one); with no active mediator left to
     take them, the deactivation is refused."""
     now, errors = now or utcnow(), {}
@@ -131,6 +131,7 @@ def set_user_active(user_id, active, *, actor, reason, now=None):
         user = lock(User, user_id)
         if user is None:
             raise NotFound("User not found")
+        _not_another_admin(user, actor)
         before = user.is_active_flag
         user.is_active_flag = bool(active)
         detail = {"before": before, "after": bool(active)}
@@ -148,6 +149,12 @@ def set_user_active(user_id, active, *, actor, reason, now=None):
     return user
 
 
+def _not_another_admin(user, actor):
+    """Admins change their own password at /account/password; no admin resets or deactivates another."""
+    if user.role == "admin" and user.id != actor.id:
+        raise Forbidden("An admin's account cannot be deactivated or have its password reset by another admin")
+
+
 def reset_password(user_id, *, actor, password=None, reason, now=None):
     """Set a temporary password (given, or generated and returned to be shown once); the user's sessions
     and API tokens end."""
@@ -159,6 +166,7 @@ def reset_password(user_id, *, actor, password=None, reason, now=None):
         user = lock(User, user_id)
         if user is None:
             raise NotFound("User not found")
+        _not_another_admin(user, actor)
         user.password_hash = generate_password_hash(password)
         _end_sessions_and_tokens(user, now)
         record(actor, "user.reset_password", "user", user.id, reason=reason, now=now)
