@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..admin_audit import verify
 from ..auth.policy import role_required
 from ..cases.forms import to_fen
-from ..errors import ActionNotAvailable, Invalid
+from ..errors import ActionNotAvailable, Conflict, Invalid
 from ..web import page_arg, problem_text
 from . import queries, services
 from .forms import ActiveForm, DeleteForm, DepositForm, PasswordResetForm, RetryForm, RuleForm, TeamForm, TopUpForm, UserForm
@@ -294,13 +294,15 @@ def deposits():
                            q=q, short=short)
 
 
-def _shop_page(shop_id, deposit_form=None, top_up_form=None, status=200):
+def _shop_page(shop_id, deposit_form=None, top_up_form=None, status=200, top_up_errors=()):
     events, _total = queries.audit_events("shop", shop_id)
     shop = queries.shop_deposit(shop_id)
     if deposit_form is None:  # the current amount, in yuan, to change
         deposit_form = DepositForm(prefix="deposit", formdata=None, data={"amount": Decimal(shop.required_fen) / 100})
+    top_up_form = (top_up_form or TopUpForm(prefix="topup")).fresh_key()
+    top_up_form.general_errors = list(top_up_errors) or getattr(top_up_form, "general_errors", [])
     return render_template("admin/shop.html", shop=shop, events=events, deposit_form=deposit_form,
-                           top_up_form=(top_up_form or TopUpForm(prefix="topup")).fresh_key()), status
+                           top_up_form=top_up_form), status
 
 
 @bp.route("/shops/<int:shop_id>")
@@ -334,6 +336,11 @@ def top_up(shop_id):
                                     actor=current_user, key=form.key.data, reason=form.reason.data)
         except Invalid as err:
             _place(form, err, {"amount_fen": "amount", "reason": "reason"})
+        except Conflict:  # this form (its key) was booked already, with another amount
+            form.general_errors = [_("This top-up form was already sent with another amount, and only the first "
+                                     "was booked. Check the deposit below; to top up again, use the new form.")]
+            return _shop_page(shop_id, top_up_form=TopUpForm(prefix="topup", formdata=None),
+                              status=409, top_up_errors=form.general_errors)
         else:
             flash(_("Deposit topped up."), "success")
             return redirect(url_for("admin.shop", shop_id=shop_id))
