@@ -271,3 +271,13 @@ def test_deactivating_the_last_mediator_shows_why_on_the_page(client, login_as, 
     response = client.post(f"/admin/users/{only.id}/active", data={"active": "0", "active-reason": "离职"})
     assert response.status_code == 422
     assert "没有其他在岗调解员可以接手该调解员的未结案件" in response.get_data(as_text=True)
+
+
+def test_a_refused_reset_says_why_on_the_rule_page(client, login_as, boss):
+    admin.update_rule("late_shipment_min_fen", "100", actor=boss, reason="r")
+    admin.update_rule("late_shipment_max_fen", "200", actor=boss, reason="r")
+    login_as(boss)
+    response = client.post("/admin/rules/late_shipment_min_fen/reset", data={"reset-reason": "恢复默认"})
+    assert response.status_code == 422
+    assert "不能高于对应的上限（200）" in response.get_data(as_text=True)
+    assert get_rules()["late_shipment_min_fen"] == 100
