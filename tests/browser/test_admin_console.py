@@ -133,7 +133,8 @@ def test_deactivating_a_mediator_hands_their_case_over_and_another_admin_is_read
     from app.cases.services import perform_action
 
     from ..admin.test_review_fixes import answered
-    leaving, _other, peer = make_user("mediator"), make_user("mediator"), make_user("admin")
+    leaving, peer = make_user("mediator"), make_user("admin")
+    make_user("mediator")  # the one who takes the case
     perform_action(answered(utcnow() - timedelta(hours=2)), "assign", actor=leaving, now=utcnow() - timedelta(hours=2))
     admin = open_as(make_user("admin"), viewport=PHONE)
     admin.go(f"/admin/users/{leaving.id}")
