@@ -67,6 +67,7 @@ LABELS = {
         "fail_replacement": _l("Replacement not shipped in time"), "confirm_replacement": _l("Confirm the replacement"),
         "withdraw": _l("Withdraw"), "expire": _l("Expired"), "respond": _l("Respond with evidence"),
         "hand_over": _l("Handed to the platform"), "assign": _l("Take the case"), "auto_assign": _l("Assigned"),
+        "reassign": _l("Handed to another mediator"),
         "request_evidence": _l("Request evidence"), "extend_evidence": _l("Extend the evidence period"),
         "close_evidence": _l("Evidence period ended"), "start_review": _l("Start the review"),
         "propose": _l("Propose a solution"), "flag_overdue": _l("Flagged overdue"),
@@ -153,6 +154,8 @@ SYSTEM_DONE = {
     ("complaint", "hand_over"): _l(
         "The seller did not respond to the complaint in time; the system handed it to the platform."),
     ("mediation", "auto_assign"): _l("Nobody took the case in time; the system assigned it to a mediator."),
+    ("mediation", "reassign"): _l("The mediator left; the case was handed to another mediator."),
+    ("resolution", "reassign"): _l("The mediator left; the case was handed to another mediator."),
     ("mediation", "close_evidence"): _l("The evidence period ended; the case went to review."),
     ("mediation", "flag_overdue"): _l("The mediator did not act in time; the case was flagged overdue."),
     ("resolution", "accept_by_silence"): _l(

@@ -44,11 +44,12 @@ def get_rules():
     settings = stored_settings()
     if not settings:
         return base
-    stamp = (id(base), tuple(sorted(settings.items())))  # (values are numbers and booleans)
+    stamp = tuple(sorted(settings.items()))  # (values are numbers and booleans)
     cached = current_app.extensions.get("tiaojie_rules_db")
-    if cached is None or cached[0] != stamp:
-        cached = current_app.extensions["tiaojie_rules_db"] = (stamp, Rules({**_overrides(base), **settings}))
-    return cached[1]
+    # the base itself, not its id(): a new base may reuse a freed one's id and get its stale rules
+    if cached is None or cached[0] is not base or cached[1] != stamp:
+        cached = current_app.extensions["tiaojie_rules_db"] = (base, stamp, Rules({**_overrides(base), **settings}))
+    return cached[2]
 
 
 def _overrides(rules):

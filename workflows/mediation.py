@@ -10,7 +10,8 @@
 
 Timeouts: an unassigned case is auto-assigned to the least busy mediator; an evidence
 period closes into review; a mediator who lets a deadline pass is flagged overdue
-(`flag_overdue`, a system message and a new deadline) — the system never decides for them."""
+(`flag_overdue`, a system message and a new deadline) — the system never decides for them.
+When an admin deactivates the mediator, `reassign` hands the case, in the same state, to another one."""
 from .engine import Phase
 from .spec import PhaseSpec, StateSpec, t
 
@@ -48,6 +49,8 @@ SPEC = PhaseSpec(
         t("start_review", ("assigned", "evidence_period"), "under_review", "mediator"),
         t("propose", "under_review", "proposed", "mediator", fields=DECISION_FIELDS),
         t("flag_overdue", ("assigned", "under_review"), "=", "system"),
+        # an admin deactivated the mediator: the case goes, as it is, to another (app/cases/services.py)
+        t("reassign", ("assigned", "evidence_period", "under_review"), "=", "system"),
         t("withdraw", OPEN, "withdrawn", "buyer"),
     ),
 )

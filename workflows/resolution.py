@@ -47,6 +47,7 @@ SPEC = PhaseSpec(
         t("accept_by_silence", "proposed", "accepted", "system"),
         t("rule", "rejected", "ruled", "mediator", fields=DECISION_FIELDS),
         t("flag_overdue", "rejected", "=", "system"),
+        t("reassign", ("proposed", "rejected"), "=", "system"),  # the mediator was deactivated (see mediation.py)
     ),
 )
 

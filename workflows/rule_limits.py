@@ -4,7 +4,9 @@ A rule's kind follows its default's type and its name, so keys added to DEFAULTS
 without a line here: integers are whole numbers ≥ 0 with a ceiling by unit (hours up to a year, days up
 to ten years, percents up to 100, fen up to ¥1,000,000, anything else — counts, points — up to 10,000);
 floats likewise ≥ 0 (rates and shares named *_percent / *_rate up to 100); booleans are true/false;
-mappings and lists (the reason codes) are read-only. A `*_min_*` rule may not exceed its `*_max_*` pair."""
+mappings and lists (the reason codes) are read-only. Windows, point thresholds and deadlines in hours are at
+least 1 (an `_hours` rule may be 0 only where its default is 0); "-0" is refused like any negative. A `*_min_*` rule may not exceed its `*_max_*` pair."""
+import math
 from collections.abc import Mapping
 
 from .problems import Problem
@@ -12,6 +14,9 @@ from .rules import DEFAULTS
 
 # windows and thresholds that mean nothing at 0 (a 0-day window counts nothing; 0 points would restrict every shop)
 FLOOR_ONE = ("_days", "_points", "max_task_attempts")
+# deadlines: at least an hour — a deadline re-armed at now + 0 h (flag_overdue, a retried timeout) is due again at
+# once — except where the default itself is 0 (task_start_hours: a task may start at once)
+FLOOR_ONE_HOURS = "_hours"
 # pairs whose first rule must stay below the second (restriction before blacklisting)
 BELOW = (("penalty_restrict_points", "penalty_blacklist_points"),)
 CEILINGS = (("_hours", 365 * 24), ("_days", 3650), ("_percent", 100), ("_rate", 100), ("_fen", 100_000_000))
@@ -25,6 +30,12 @@ def editable(key):
 
 def ceiling(key):
     return next((top for suffix, top in CEILINGS if key.endswith(suffix)), COUNT_CEILING)
+
+
+def _low(key):
+    if key.endswith(FLOOR_ONE) or (key.endswith(FLOOR_ONE_HOURS) and DEFAULTS[key] != 0):
+        return 1
+    return 0
 
 
 def kind_of(key):
@@ -57,8 +68,9 @@ def parse_rule(key, text):
         raise ValueError(Problem("a whole number", "rule_int"))
     if value != value:  # NaN
         raise ValueError(Problem("a number", "rule_number"))
-    top, low = ceiling(key), 1 if key.endswith(FLOOR_ONE) else 0
-    if not low <= value <= top:
+    top, low = ceiling(key), _low(key)
+    if not low <= value <= top or (isinstance(raw, str) and raw.startswith("-")) or math.copysign(1, value) < 0:
+        # "-0" (or -0.0) is refused like any negative
         raise ValueError(Problem(f"between {low} and {top}", "rule_range", low=low, high=top))
     return value
 

@@ -42,10 +42,16 @@ def get_user(user_id):
 
 
 def open_cases_assigned(user_id):
-    """How many cases not yet closed a mediator is assigned to (they stay assigned when the mediator is
-    deactivated)."""
+    """How many cases not yet closed a mediator is assigned to."""
     return db.session.execute(select(func.count()).select_from(Case).where(
         Case.mediator_id == user_id, Case.phase != "closed")).scalar_one()
+
+
+def cases_to_hand_over(user_id):
+    """How many of a mediator's cases go to another mediator when they are deactivated (in mediation or
+    resolution; app/cases/services.py reassign_cases_of)."""
+    return db.session.execute(select(func.count()).select_from(Case).where(
+        Case.mediator_id == user_id, Case.phase.in_(("mediation", "resolution")))).scalar_one()
 
 
 def shops_for_choice():

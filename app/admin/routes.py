@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..admin_audit import verify
 from ..auth.policy import role_required
 from ..cases.forms import to_fen
-from ..errors import ActionNotAvailable, Invalid
+from ..errors import ActionNotAvailable, Conflict, Invalid
 from ..web import page_arg, problem_text
 from . import queries, services
 from .forms import ActiveForm, DeleteForm, DepositForm, PasswordResetForm, RetryForm, RuleForm, TeamForm, TopUpForm, UserForm
@@ -24,6 +24,7 @@ PROBLEMS = {
     "password_short": _l("At least %(min)s characters."),
     "seller_shop": _l("A seller needs a shop: choose one."),
     "deactivate_self": _l("You cannot deactivate your own account."),
+    "no_mediator_left": _l("No other active mediator can take this mediator's open cases: activate or create one first."),
     "team_members": _l("Only mediators can be team members."),
     "team_name_taken": _l("A team with this name already exists."),
     "rule_unknown": _l("There is no such rule."),
@@ -132,7 +133,9 @@ def users():
 def _user_page(user, active_form=None, reset_form=None, new_password=None, status=200):
     events, _total = queries.audit_events("user", user.id)
     assigned = queries.open_cases_assigned(user.id) if user.role == "mediator" else None
+    hand_over = queries.cases_to_hand_over(user.id) if user.role == "mediator" else None
     return render_template("admin/user.html", user=user, events=events, new_password=new_password, assigned=assigned,
+                           hand_over=hand_over,
                            active_form=active_form or ActiveForm(prefix="active"),
                            reset_form=reset_form or PasswordResetForm(prefix="reset")), status
 
@@ -147,6 +150,7 @@ def set_active(user_id):
     user, form = queries.get_user(user_id), ActiveForm(prefix="active")
     if form.validate_on_submit():
         active = request.form.get("active") == "1"
+        hand_over = queries.cases_to_hand_over(user.id) if not active and user.role == "mediator" else 0
         try:
             services.set_user_active(user.id, active, actor=current_user, reason=form.reason.data)
         except Invalid as err:
@@ -154,6 +158,8 @@ def set_active(user_id):
         else:
             flash(_("The account is active again.") if active else
                   _("The account is deactivated: it cannot log in, and its sessions and API tokens ended."), "success")
+            if hand_over:
+                flash(_("%(n)s open cases were handed to other mediators.", n=hand_over), "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, active_form=form, status=422)
 
@@ -288,13 +294,15 @@ def deposits():
                            q=q, short=short)
 
 
-def _shop_page(shop_id, deposit_form=None, top_up_form=None, status=200):
+def _shop_page(shop_id, deposit_form=None, top_up_form=None, status=200, top_up_errors=()):
     events, _total = queries.audit_events("shop", shop_id)
     shop = queries.shop_deposit(shop_id)
     if deposit_form is None:  # the current amount, in yuan, to change
         deposit_form = DepositForm(prefix="deposit", formdata=None, data={"amount": Decimal(shop.required_fen) / 100})
+    top_up_form = (top_up_form or TopUpForm(prefix="topup")).fresh_key()
+    top_up_form.general_errors = list(top_up_errors) or getattr(top_up_form, "general_errors", [])
     return render_template("admin/shop.html", shop=shop, events=events, deposit_form=deposit_form,
-                           top_up_form=(top_up_form or TopUpForm(prefix="topup")).fresh_key()), status
+                           top_up_form=top_up_form), status
 
 
 @bp.route("/shops/<int:shop_id>")
@@ -328,6 +336,11 @@ def top_up(shop_id):
                                     actor=current_user, key=form.key.data, reason=form.reason.data)
         except Invalid as err:
             _place(form, err, {"amount_fen": "amount", "reason": "reason"})
+        except Conflict:  # this form (its key) was booked already, with another amount
+            form.general_errors = [_("This top-up form was already sent with another amount, and only the first "
+                                     "was booked. Check the deposit below; to top up again, use the new form.")]
+            return _shop_page(shop_id, top_up_form=TopUpForm(prefix="topup", formdata=None),
+                              status=409, top_up_errors=form.general_errors)
         else:
             flash(_("Deposit topped up."), "success")
             return redirect(url_for("admin.shop", shop_id=shop_id))

@@ -15,9 +15,10 @@ from ..admin_audit import record
 from ..auth.models import ROLES, ApiToken, MediatorTeam, MediatorTeamCategory, MediatorTeamMember, User
 from ..auth.services import MIN_PASSWORD_LENGTH
 from ..cases.models import Case
+from ..cases.services import reassign_cases_of
 from ..catalog.models import CATEGORIES, Shop
 from ..db_tx import lock, transaction
-from ..errors import ActionNotAvailable, Invalid, NotFound
+from ..errors import ActionNotAvailable, Forbidden, Invalid, NotFound
 from ..execution.models import ExecutionTask
 from ..execution.services import fire_task
 from ..execution.signals import task_moved
@@ -116,24 +117,42 @@ def create_user(*, actor, username, display_name, role, password=None, shop_id=N
 
 
 def set_user_active(user_id, active, *, actor, reason, now=None):
-    """Deactivate (no login; sessions and API tokens end) or reactivate a user. An admin cannot
-    deactivate themselves."""
+    """Deactivate (no login; sessions and API tokens end) or reactivate a user. An admin cannot deactivate
+    themselves nor another admin. A deactivated mediator's open cases in mediation and resolution go to the
+    least busy active mediator of each case's team (else any active one); with no active mediator left to
+    take them, the deactivation is refused."""
     now, errors = now or utcnow(), {}
     reason = _reason(reason, errors)
     if not active and user_id == actor.id:
         errors["user"] = Problem("you cannot deactivate yourself", "deactivate_self")
     _check(errors, "The user was not changed")
+    rules = get_rules()
     with transaction():
         user = lock(User, user_id)
         if user is None:
             raise NotFound("User not found")
+        _not_another_admin(user, actor)
         before = user.is_active_flag
         user.is_active_flag = bool(active)
+        detail = {"before": before, "after": bool(active)}
         if not active:
             _end_sessions_and_tokens(user, now)
+            if user.role == "mediator":
+                db.session.flush()
+                try:
+                    detail["handed_over"] = reassign_cases_of(user.id, actor=actor, now=now, rules=rules)
+                except Invalid:
+                    raise Invalid("The user was not changed", {"user": Problem(
+                        "no active mediator can take their open cases", "no_mediator_left")}) from None
         record(actor, "user.activate" if active else "user.deactivate", "user", user.id, reason=reason, now=now,
-               detail={"before": before, "after": bool(active)})
+               detail=detail)
     return user
+
+
+def _not_another_admin(user, actor):
+    """Admins change their own password at /account/password; no admin resets or deactivates another."""
+    if user.role == "admin" and user.id != actor.id:
+        raise Forbidden("An admin's account cannot be deactivated or have its password reset by another admin")
 
 
 def reset_password(user_id, *, actor, password=None, reason, now=None):
@@ -147,6 +166,7 @@ def reset_password(user_id, *, actor, password=None, reason, now=None):
         user = lock(User, user_id)
         if user is None:
             raise NotFound("User not found")
+        _not_another_admin(user, actor)
         user.password_hash = generate_password_hash(password)
         _end_sessions_and_tokens(user, now)
         record(actor, "user.reset_password", "user", user.id, reason=reason, now=now)
@@ -219,21 +239,19 @@ def _team_state(team):
 
 def update_rule(key, value, *, actor, reason, now=None):
     """Set one rule (a value from a form or the API, checked by workflows/rule_limits.py), stored in the
-    database: deadlines set from now on use it; deadlines already set stay as they are."""
+    database: deadlines set from now on use it; deadlines already set stay as they are. Its min/max or
+    below/above pair is checked under the rules' lock against the rules as stored, so two admins setting
+    both ends at once cannot cross them."""
     now, errors = now or utcnow(), {}
     reason = _reason(reason, errors)
     try:
         parsed = parse_rule(key, value)
     except ValueError as err:
         errors["value"] = err.args[0]
-    else:
-        pair = pair_problem(key, parsed, get_rules())
-        if pair is not None:
-            errors["value"] = pair
     _check(errors, "The rule was not changed")
     with transaction():
         _one_at_a_time()
-        before = get_rules()[key]
+        before = _checked_pair(key, parsed, "The rule was not changed")[key]
         setting = db.session.get(RuleSetting, key, with_for_update=True)
         if setting is None:
             setting = RuleSetting(key=key, value=parsed, updated_by=actor.id, updated_at=now)
@@ -244,18 +262,30 @@ def update_rule(key, value, *, actor, reason, now=None):
     return get_rules()
 
 
+def _checked_pair(key, value, message):
+    """The rules as stored (read under the lock); raises Invalid when `key` = `value` would cross its pair."""
+    rules = get_rules()
+    pair = pair_problem(key, value, rules)
+    if pair is not None:
+        raise Invalid(message, {"value": pair})
+    return rules
+
+
 def reset_rule(key, *, actor, reason, now=None):
-    """Drop the admin's setting of `key`: the configured value (or DOMAIN.md's default) applies again."""
+    """Drop the admin's setting of `key`: the configured value (or DOMAIN.md's default) applies again —
+    unless that value would cross the rule's pair as it is set now."""
     now, errors = now or utcnow(), {}
     reason = _reason(reason, errors)
     _check(errors, "The rule was not reset")
     with transaction():
-        before = db.session.execute(select(RuleSetting.value).where(RuleSetting.key == key)).scalar()
-        deleted = db.session.execute(delete(RuleSetting).where(RuleSetting.key == key)).rowcount
-        if not deleted:
+        _one_at_a_time()
+        before = db.session.execute(select(RuleSetting.value).where(RuleSetting.key == key)
+                                    .with_for_update()).scalar()
+        if before is None:
             raise NotFound("The rule has no setting to reset")
-        record(actor, "rules.reset", "rule", key, reason=reason, now=now,
-               detail={"before": before, "after": get_rules()[key] if key in DEFAULTS else None})
+        db.session.execute(delete(RuleSetting).where(RuleSetting.key == key))
+        after = _checked_pair(key, get_rules()[key], "The rule was not reset")[key] if key in DEFAULTS else None
+        record(actor, "rules.reset", "rule", key, reason=reason, now=now, detail={"before": before, "after": after})
     return get_rules()
 
 

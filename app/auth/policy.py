@@ -125,17 +125,19 @@ def visible_cases_clause(user, Case):
 
 
 def team_mediators(category):
-    """The ids of the mediators in the teams covering `category`; an empty set when no team with members
-    covers it (then every mediator handles its cases). Mediator teams: app/admin, issue 13."""
+    """The ids of the active mediators in the teams covering `category`; an empty set when no team with an
+    active member covers it (then every mediator handles its cases). Mediator teams: app/admin, issue 13."""
     from sqlalchemy import select
 
     from ..extensions import db
-    from .models import MediatorTeamCategory, MediatorTeamMember
+    from .models import MediatorTeamCategory, MediatorTeamMember, User
     if category is None:
         return set()
     teams = select(MediatorTeamCategory.team_id).where(MediatorTeamCategory.category == category)
     return set(db.session.execute(select(MediatorTeamMember.user_id)
-                                  .where(MediatorTeamMember.team_id.in_(teams))).scalars())
+                                  .join(User, User.id == MediatorTeamMember.user_id)
+                                  .where(MediatorTeamMember.team_id.in_(teams), User.is_active_flag.is_(True))
+                                  ).scalars())
 
 
 def in_team_for(user, category):
@@ -145,12 +147,14 @@ def in_team_for(user, category):
 
 
 def team_categories_clause(user, Case):
-    """The SQL twin of in_team_for: the case's category is covered by no team, or by one of `user`'s."""
+    """The SQL twin of in_team_for: the case's category is covered by no team with an active member, or by
+    one of `user`'s."""
     from sqlalchemy import or_, select
 
-    from .models import MediatorTeamCategory, MediatorTeamMember
+    from .models import MediatorTeamCategory, MediatorTeamMember, User
     covered = select(MediatorTeamCategory.category).join(
-        MediatorTeamMember, MediatorTeamMember.team_id == MediatorTeamCategory.team_id)
+        MediatorTeamMember, MediatorTeamMember.team_id == MediatorTeamCategory.team_id).join(
+        User, User.id == MediatorTeamMember.user_id).where(User.is_active_flag.is_(True))
     mine = (select(MediatorTeamCategory.category)
             .join(MediatorTeamMember, MediatorTeamMember.team_id == MediatorTeamCategory.team_id)
             .where(MediatorTeamMember.user_id == user.id))

@@ -19,7 +19,7 @@ from ..ids import MAX_ID
 from ..auth.models import User
 from ..catalog.models import Product, ReturnAddress
 from ..auth.policy import case_role, order_role, team_mediators
-from ..db_tx import lock, transaction
+from ..db_tx import lock, lock_all, transaction
 from ..errors import ActionNotAvailable, Conflict, Invalid, NotFound, Stale
 from ..evidence.models import Evidence
 from ..execution.models import ExecutionTask
@@ -547,6 +547,28 @@ def _auto_assign(case, actor, data, now, rules):
     return {"mediator_id": row.id}
 
 
+def _reassign(case, actor, data, now, rules):
+    """The case of a deactivated mediator, in the same state, to the least busy active one (as _auto_assign)."""
+    before = case.mediator_id
+    _auto_assign(case, actor, data, now, rules)
+    return {"from_mediator_id": before, "mediator_id": case.mediator_id}
+
+
+# the phases in which a case is in its mediator's hands (reassigned when the mediator is deactivated)
+MEDIATOR_PHASES = ("mediation", "resolution")
+
+
+def reassign_cases_of(mediator_id, *, actor, now, rules):
+    """Inside the caller's transaction, once the mediator is no longer active: each of their open cases in
+    mediation or resolution goes to another mediator (`reassign`: an event and a system message each).
+    Returns the ids of the cases handed over; raises Invalid when no active mediator can take them."""
+    ids = db.session.execute(select(Case.id).where(
+        Case.mediator_id == mediator_id, Case.phase.in_(MEDIATOR_PHASES)).order_by(Case.id)).scalars().all()
+    for case in lock_all(Case, ids):
+        apply_action(case, "reassign", actor=actor, role="system", data={}, now=now, rules=rules)
+    return list(ids)
+
+
 def _request_evidence(case, actor, data, now, rules):
     case.evidence_party = data["party"]
 
@@ -611,7 +633,7 @@ EFFECTS = {
     "confirm_received": _signed("return"), "fail_replacement": _fail_replacement,
     "counter_offer": _counter_offer, "modify": _modify, "escalate": _escalate,
     "ship_return": _ship("return"), "ship_replacement": _ship("replacement"),
-    "assign": _assign, "auto_assign": _auto_assign, "request_evidence": _request_evidence,
+    "assign": _assign, "auto_assign": _auto_assign, "reassign": _reassign, "request_evidence": _request_evidence,
     "extend_evidence": _extend_evidence, "propose": _decide(final=False), "rule": _decide(final=True),
     "accept_proposal": _accept_proposal, "accept_by_silence": _accept_by_silence, "flag_overdue": _flag_overdue,
 }

@@ -50,10 +50,14 @@ def _claim(query, batch_size):
 
 
 def sweep(now=None, batch_size=200):
+    """Fire what is due at `now`, each case, order and task at most once: a deadline this sweep re-armed at or
+    before `now` (a rule of 0 hours, a retry at once) waits for the next sweep, so no rule can make one spin."""
     now, rules, result = now or utcnow(), get_rules(), SweepResult()
-    while _sweep_cases(now, rules, batch_size, result):
+    seen = set()  # ids fired in this sweep whose new deadline is already due
+    while _sweep_cases(now, rules, batch_size, result, seen):
         pass
-    while _sweep_orders(now, rules, batch_size, result):
+    seen = set()
+    while _sweep_orders(now, rules, batch_size, result, seen):
         pass
     _sweep_tasks(now, batch_size, result)
     _refresh_metrics(now, result)
@@ -97,11 +101,13 @@ def _sweep_tasks(now, batch_size, result):
         db.session.expunge_all()
 
 
-def _sweep_cases(now, rules, batch_size, result):
+def _sweep_cases(now, rules, batch_size, result, seen):
     with transaction():
         # oldest deadline first: the claim walks ix_cases_due, never re-reading rows already swept
-        cases = _claim(select(Case).where(Case.due_at <= now, Case.phase != "closed")
-                       .order_by(Case.due_at, Case.id), batch_size)
+        query = select(Case).where(Case.due_at <= now, Case.phase != "closed")
+        if seen:
+            query = query.where(Case.id.not_in(seen))
+        cases = _claim(query.order_by(Case.due_at, Case.id), batch_size)
         for case in cases:
             trigger = case.on_timeout
             try:
@@ -113,6 +119,8 @@ def _sweep_cases(now, rules, batch_size, result):
             except Exception as exc:  # noqa: BLE001 - one bad case must not stop the sweep
                 db.session.refresh(case)
                 case.due_at = _record_failure(case, trigger, exc, now, rules, result)
+            if case.due_at is not None and case.due_at <= now:
+                seen.add(case.id)
     db.session.expunge_all()
     return bool(cases)
 
@@ -145,12 +153,13 @@ def _postpone_task(task_id, message, now):
         log.exception("could not record the failure of task %s; the next sweep tries it again", task_id)
 
 
-def _sweep_orders(now, rules, batch_size, result):
+def _sweep_orders(now, rules, batch_size, result, seen):
     with transaction():
-        orders = _claim(select(Order).where(Order.auto_confirm_at <= now, Order.is_frozen.is_(False),
-                                            Order.status.in_(("shipped", "delivered")))
-                        .order_by(Order.auto_confirm_at, Order.id),
-                        batch_size)
+        query = select(Order).where(Order.auto_confirm_at <= now, Order.is_frozen.is_(False),
+                                    Order.status.in_(("shipped", "delivered")))
+        if seen:
+            query = query.where(Order.id.not_in(seen))
+        orders = _claim(query.order_by(Order.auto_confirm_at, Order.id), batch_size)
         for order in orders:
             try:
                 with db.session.begin_nested():
@@ -161,6 +170,8 @@ def _sweep_orders(now, rules, batch_size, result):
             except Exception as exc:  # noqa: BLE001 - one bad order must not stop the sweep
                 db.session.refresh(order)
                 order.auto_confirm_at = _record_failure(order, "auto_confirm", exc, now, rules, result)
+            if order.auto_confirm_at is not None and order.auto_confirm_at <= now:
+                seen.add(order.id)
     db.session.expunge_all()
     return bool(orders)
 

@@ -54,7 +54,7 @@ def test_edit_a_rule_through_the_form(app, admin_client):
         "rule-csrf_token": token, "rule-value": "9999", "rule-reason": ""})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert "取值需在 0 至 8760 之间" in html and "请填写此项" in html
+    assert "取值需在 1 至 8760 之间" in html and "请填写此项" in html
     response = admin_client.post("/admin/rules/mediation_queue_hours", data={
         "rule-csrf_token": token, "rule-value": "36", "rule-reason": "春节期间放宽"})
     assert response.status_code == 302

@@ -28,7 +28,7 @@ def test_admin_changes_a_deadline(open_as, ctx):
     form = admin.page.locator("form.address-form")
     form.locator("input[name=rule-value]").fill("9000")
     submit(admin, form)
-    assert admin.sees("取值需在 0 至 8760 之间") and admin.sees("请填写")  # the value's range, the missing reason
+    assert admin.sees("取值需在 1 至 8760 之间") and admin.sees("请填写")  # the value's range, the missing reason
     admin.shot("rule-refused")
     form = admin.page.locator("form.address-form")
     form.locator("input[name=rule-value]").fill("48")
@@ -125,3 +125,28 @@ def test_admin_pages_fit_a_phone(open_as, ctx, path):
     admin.go(path)
     admin.assert_fits()
     admin.shot(path.strip("/").replace("/", "-") or "admin")
+
+
+def test_deactivating_a_mediator_hands_their_case_over_and_another_admin_is_read_only(open_as, ctx):
+    from datetime import timedelta
+
+    from app.cases.services import perform_action
+
+    from ..admin.test_review_fixes import answered
+    leaving, peer = make_user("mediator"), make_user("admin")
+    make_user("mediator")  # the one who takes the case
+    perform_action(answered(utcnow() - timedelta(hours=2)), "assign", actor=leaving, now=utcnow() - timedelta(hours=2))
+    admin = open_as(make_user("admin"), viewport=PHONE)
+    admin.go(f"/admin/users/{leaving.id}")
+    assert admin.sees("停用后，其 1 件调解或裁决中的案件将交给")
+    admin.assert_fits()
+    admin.shot("mediator-hand-over")
+    form = admin.page.locator("form[action$='/active']")
+    form.locator("textarea").fill("离职")
+    submit(admin, form)
+    assert "1 件未结案件已转交其他调解员" in admin.flash_text()
+    admin.go(f"/admin/users/{peer.id}")
+    assert admin.sees("管理员的账号不能在后台停用或重置密码")
+    assert admin.page.locator("form[action$='/password']").count() == 0
+    admin.assert_fits()
+    admin.shot("another-admin")

@@ -92,6 +92,7 @@ TRANSITIONS = [
     ("mediation", "under_review", "propose", "mediator", {}, "proposed"),
     ("mediation", "assigned", "flag_overdue", "system", {}, "assigned"),
     ("mediation", "under_review", "flag_overdue", "system", {}, "under_review"),
+    *[("mediation", s, "reassign", "system", {}, s) for s in ("assigned", "evidence_period", "under_review")],
     *[("mediation", s, "withdraw", "buyer", {}, "withdrawn") for s in mediation.OPEN],
     # resolution
     ("resolution", "proposed", "accept_proposal", "buyer", {}, "proposed"),
@@ -106,6 +107,8 @@ TRANSITIONS = [
     ("resolution", "proposed", "accept_by_silence", "system", {"buyer_accepted_at": ACCEPTED}, "accepted"),
     ("resolution", "rejected", "rule", "mediator", {}, "ruled"),
     ("resolution", "rejected", "flag_overdue", "system", {}, "rejected"),
+    ("resolution", "proposed", "reassign", "system", {}, "proposed"),
+    ("resolution", "rejected", "reassign", "system", {}, "rejected"),
     # execution: the case waits in `executing` while its tasks (workflows/tasks.py) run; the parties'
     # actions are offered while a task waits for them, and the service hands them to that task
     ("execution", "executing", "pay_refund", "seller", {"task_states": ("awaiting_seller",)}, "executing"),
