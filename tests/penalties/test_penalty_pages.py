@@ -127,6 +127,9 @@ def test_the_mediator_sees_the_standing_on_the_case_page_and_the_admin_lifts_it(
                            data={"lift-reason": "申诉成立"}, follow_redirects=True)
     assert "限制已解除。" in text(response) and "正常" in text(response)
     assert f"管理员提前解除限制 申诉成立 {admin.display_name}" in text(response)
+    html = response.get_data(as_text=True)  # the decisions card once, in the page — not in the <title>
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "店铺处罚状态" in title and html.count('id="decisions"') == 1
     assert fresh(Shop, restricted["shop_id"]).restricted_until <= utcnow()
     event = db.session.query(AdminEvent).filter_by(action="shop.lift_restriction").one()
     assert (event.actor_id, event.reason, event.target_id) == (admin.id, "申诉成立", str(restricted["shop_id"]))
