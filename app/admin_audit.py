@@ -7,9 +7,12 @@ import json
 
 from sqlalchemy import select, text
 
+from workflows.problems import Problem
+
 from .extensions import db
 from .timeutil import isoformat, utcnow
 
+MAX_REASON = 1000  # characters of the reason every admin write gives
 LOCK = 0x7469616f61646d  # pg_advisory_xact_lock key of the admin log: rows chain one after the other
 
 
@@ -39,6 +42,16 @@ def _hash(prev_hash, event):
     body["created_at"] = isoformat(event.created_at)
     data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256((prev_hash + data).encode()).hexdigest()
+
+
+def reason_problem(reason):
+    """(the reason stripped, a Problem or None): every admin write needs a reason of at most MAX_REASON."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        return reason, Problem("required", "required")
+    if len(reason) > MAX_REASON:
+        return reason, Problem(f"at most {MAX_REASON} characters", "too_long", max=MAX_REASON)
+    return reason, None
 
 
 def record(actor, action, target_type, target_id, *, reason="", detail=None, now=None):

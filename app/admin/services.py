@@ -11,7 +11,7 @@ from workflows.rule_limits import pair_problem, parse_rule
 from workflows.rules import DEFAULTS
 
 from ..admin_audit import LOCK as AUDIT_LOCK
-from ..admin_audit import record
+from ..admin_audit import reason_problem, record
 from ..auth.models import ROLES, ApiToken, MediatorTeam, MediatorTeamCategory, MediatorTeamMember, User
 from ..auth.services import MIN_PASSWORD_LENGTH
 from ..cases.models import Case
@@ -28,16 +28,13 @@ from ..payments.services import seller_code, transfer
 from ..rules import RuleSetting, get_rules
 from ..timeutil import utcnow
 
-MAX_REASON = 500
 MAX_DEPOSIT_FEN = 100_000_000  # ¥1,000,000
 
 
 def _reason(reason, errors):
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = Problem("required", "required")
-    elif len(reason) > MAX_REASON:
-        errors["reason"] = Problem(f"at most {MAX_REASON} characters", "too_long", max=MAX_REASON)
+    reason, problem = reason_problem(reason)
+    if problem:
+        errors["reason"] = problem
     return reason
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from workflows.problems import Problem
 
-from ..admin_audit import record
+from ..admin_audit import reason_problem, record
 from ..auth.models import User
 from ..cases.signals import decision_bound
 from ..db_tx import lock, transaction
@@ -21,18 +21,15 @@ from ..ids import MAX_ID
 from ..timeutil import utcnow
 from .queries import dismissed_since, last_cleared_at
 
-MAX_REASON = 1000
 
 
 def set_flag(buyer_id, *, actor, flagged, reason, now=None):
     """An admin flags (flagged=True) or clears the buyer's malicious-refund flag, saying why."""
     now = now or utcnow()
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise Invalid("A reason is required", {"reason": Problem("required", "required")})
-    if len(reason) > MAX_REASON:
-        raise Invalid("The reason is too long", {"reason": Problem(f"at most {MAX_REASON} characters", "too_long",
-                                                                   max=MAX_REASON)})
+    reason, problem = reason_problem(reason)
+    if problem:
+        raise Invalid("A reason is required" if problem.code == "required" else "The reason is too long",
+                      {"reason": problem})
     if not isinstance(flagged, bool):
         raise Invalid("flagged must be true or false", {"flagged": Problem("must be true or false", "not_bool")})
     if actor is None or actor.role != "admin":

@@ -8,18 +8,15 @@ from ..db_tx import lock, transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..timeutil import isoformat, utcnow
 
-MAX_REASON = 1000
 
 
 def _checked(actor, shop_id, reason):
     if actor is None or actor.role != "admin":
         raise Forbidden("Only an admin can change a shop's standing")
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise Invalid("A reason is required", {"reason": Problem("required", "required")})
-    if len(reason) > MAX_REASON:
-        raise Invalid("The reason is too long", {"reason": Problem(f"at most {MAX_REASON} characters", "too_long",
-                                                                   max=MAX_REASON)})
+    reason, problem = admin_audit.reason_problem(reason)
+    if problem:
+        raise Invalid("A reason is required" if problem.code == "required" else "The reason is too long",
+                      {"reason": problem})
     shop = lock(Shop, shop_id) if isinstance(shop_id, int) else None
     if shop is None:
         raise NotFound("Shop not found")
