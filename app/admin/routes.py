@@ -11,6 +11,7 @@ from ..admin_audit import verify
 from ..auth.policy import role_required
 from ..cases.forms import to_fen
 from ..errors import ActionNotAvailable, Conflict, Invalid
+from ..labels import label
 from ..web import page_arg, problem_text
 from . import queries, services
 from .forms import ActiveForm, DeleteForm, DepositForm, PasswordResetForm, RetryForm, RuleForm, TeamForm, TopUpForm, UserForm
@@ -263,8 +264,12 @@ def rule(key):
         except Invalid as err:
             _place(form, err, {"value": "value", "reason": "reason"})
         else:
-            flash(_("Rule %(key)s saved: deadlines set from now on use the new value; deadlines already set stay.",
-                    key=key), "success")
+            name = f"{label('rule', key)} ({key})"
+            if key.endswith("_hours"):  # a deadline: its new value counts for deadlines set from now on
+                flash(_("Rule %(key)s saved: deadlines set from now on use the new value; deadlines already set stay.",
+                        key=name), "success")
+            else:
+                flash(_("Rule %(key)s saved: the new value applies now.", key=name), "success")
             return redirect(url_for("admin.rules"))
     return _rule_page(row, form, status=422)
 
@@ -278,7 +283,7 @@ def reset_rule(key):
         except Invalid as err:
             _place(form, err, {"reason": "reason"})
         else:
-            flash(_("Rule %(key)s is back to its default.", key=key), "success")
+            flash(_("Rule %(key)s is back to its default.", key=f"{label('rule', key)} ({key})"), "success")
             return redirect(url_for("admin.rules"))
     return _rule_page(row, RuleForm(prefix="rule", formdata=None, data={"value": row.value}), form, 422)
 
@@ -384,7 +389,6 @@ def retry_task(task_id):
 
 
 def _task_state(state):
-    from ..labels import label
     return label("task_state", state)
 
 
