@@ -197,3 +197,24 @@ def overview():
         "failed_tasks": count(select(func.count()).select_from(ExecutionTask).where(ExecutionTask.state == "failed")),
         "events": count(select(func.count()).select_from(AdminEvent)),
     }
+
+
+def audit_targets(events):
+    """{(target_type, target_id): (name, endpoint, url args)} of the events' targets, for the audit log to show
+    names with links; a target that is gone keeps no link (a deleted team: its name from the record)."""
+    ids = {}
+    for e in events:
+        if e.target_id.isdigit():
+            ids.setdefault(e.target_type, set()).add(int(e.target_id))
+    found = {}
+    for kind, model, column in (("user", User, User.display_name), ("shop", Shop, Shop.name),
+                                ("team", MediatorTeam, MediatorTeam.name)):
+        if ids.get(kind):
+            for id_, name in db.session.execute(select(model.id, column).where(model.id.in_(ids[kind]))):
+                found[(kind, str(id_))] = (name, f"admin.{kind}", {f"{kind}_id": id_})
+    if ids.get("task"):
+        for id_, case_id, number in db.session.execute(
+                select(ExecutionTask.id, Case.id, Case.number).join(Case, Case.id == ExecutionTask.case_id)
+                .where(ExecutionTask.id.in_(ids["task"]))):
+            found[("task", str(id_))] = (number, "cases.detail", {"case_id": case_id})
+    return found

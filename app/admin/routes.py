@@ -13,7 +13,7 @@ from ..cases.forms import to_fen
 from ..errors import ActionNotAvailable, Conflict, Invalid
 from ..labels import label
 from ..web import page_arg, problem_text
-from . import queries, services
+from . import audit_view, queries, services
 from .forms import ActiveForm, DeleteForm, DepositForm, PasswordResetForm, RetryForm, RuleForm, TeamForm, TopUpForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -64,6 +64,16 @@ UNITS = (("_hours", _l("hours")), ("_days", _l("days")), ("_percent", "%"), ("_f
 @bp.app_template_filter("admin_action")
 def admin_action(action):
     return ACTIONS.get(action, action)
+
+
+@bp.app_template_filter("audit_detail")
+def audit_detail(event):
+    return audit_view.detail_lines(event)
+
+
+@bp.app_template_filter("audit_reason")
+def audit_reason(reason):
+    return audit_view.reason_text(reason)
 
 
 @bp.app_template_filter("rule_unit")
@@ -400,7 +410,8 @@ def audit():
     target_type = request.args.get("type") or None
     rows, total = queries.audit_events(target_type if target_type in AUDIT_TYPES else None, None, page)
     return render_template("admin/audit.html", rows=rows, total=total, page=page, per_page=queries.PER_PAGE,
-                           broken=verify(), target_type=target_type, types=AUDIT_TYPES)
+                           broken=verify(), target_type=target_type, types=AUDIT_TYPES,
+                           targets=queries.audit_targets(rows))
 
 
 AUDIT_TYPES = ("user", "team", "rule", "shop", "task")

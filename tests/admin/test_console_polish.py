@@ -51,3 +51,51 @@ def test_overview_names_its_window_rule(ctx, client, login_as):
     login_as(make_user("mediator"))
     html = client.get("/overview").get_data(as_text=True)
     assert "规则表：概览统计窗口" in html and "overview_window_days" not in html
+
+
+def _actions_recorded_in_code():
+    """Every action any `record(...)` call in app/ writes (literal strings, both arms of a conditional, and
+    the penalty thresholds' f"shop.{kind}")."""
+    import pathlib
+    import re
+    found = set()
+    for path in pathlib.Path("app").rglob("*.py"):
+        text = path.read_text()
+        for call in re.finditer(r"\brecord\(\s*(\w+),\s*(.+?),\s*\"(\w+)\",", text):
+            arg = call.group(2)
+            found |= set(re.findall(r'"(\w+\.\w+)"', arg))
+            if 'f"shop.{kind}"' in arg:
+                found |= {"shop.restrict", "shop.blacklist"}  # app/execution/services.py _threshold
+    return found
+
+
+def test_every_recorded_action_has_words():
+    from app.admin.routes import ACTIONS
+    actions = _actions_recorded_in_code()
+    assert {"user.create", "buyer.flag", "buyer.unflag", "shop.restrict", "task.retry"} <= actions
+    assert actions - set(ACTIONS) == set()
+
+
+def test_audit_log_reads_as_names_links_and_values(admin_client):
+    from app import admin_audit
+    from app.admin import services
+    from app.credit.services import set_flag
+    from app.extensions import db
+    from ..factories import make_shop
+    admin = make_user("admin", username="boss")
+    shop = make_shop("小李的店")
+    buyer = make_user("buyer", username="wang")
+    services.set_required_deposit(shop.id, 150_000, actor=admin, reason="提高保证金")
+    set_flag(buyer.id, actor=admin, flagged=True, reason="多次恶意退款")
+    with db.session.begin_nested():
+        admin_audit.record(None, "buyer.flag", "user", buyer.id, reason="C42: the mediator found the buyer at fault / malicious",
+                           detail={"source": "ruling", "case_number": "C42", "before": False, "after": True})
+    db.session.commit()
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert f'href="/admin/shops/{shop.id}">小李的店</a>' in html
+    assert f'href="/admin/users/{buyer.id}">{buyer.display_name}</a>' in html
+    assert "¥1,500.00" in html and "before" not in html and "False" not in html
+    assert "否 → 是" in html
+    assert "案件 C42：调解员认定买家过错/恶意" in html and "the mediator found" not in html
+    user_page = admin_client.get(f"/admin/users/{buyer.id}").get_data(as_text=True)
+    assert "否 → 是" in user_page and "{'" not in user_page
