@@ -226,6 +226,21 @@ def label(group, key):
     return LABELS.get(group, {}).get(key, key)
 
 
+# the execution steps' errors (a task's last_error, app/execution/services.py), as the case page and the
+# failed-tasks page show them
+NOT_ELIGIBLE = "the buyer is not eligible for a platform advance"
+TASK_ERRORS = {
+    "The shop cannot pay the compensation yet": _l("The shop cannot pay the compensation yet"),
+    NOT_ELIGIBLE: _l("the buyer is not eligible for a platform advance"),
+    "The listing to take down is not this shop's": _l("The listing to take down is not this shop's"),
+}
+
+
+def task_error(error):
+    """A task's last_error in the reader's language (an unknown one as it is)."""
+    return TASK_ERRORS.get(error, error) if error else ""
+
+
 # What the system did on its own (a deadline passed, or a step it takes), as the case history tells it:
 # one sentence per (phase, system trigger) of the workflow tables; a few read better per case kind.
 SYSTEM_DONE = {

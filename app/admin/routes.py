@@ -11,7 +11,7 @@ from ..admin_audit import verify
 from ..auth.policy import role_required
 from ..cases.forms import to_fen
 from ..errors import ActionNotAvailable, Conflict, Invalid
-from ..labels import label
+from ..labels import NOT_ELIGIBLE, label, task_error
 from ..web import page_arg, problem_text
 from . import audit_view, queries, services
 from .forms import ActiveForm, DeleteForm, DepositForm, PasswordResetForm, RetryForm, RuleForm, TeamForm, TopUpForm, UserForm
@@ -40,10 +40,6 @@ PROBLEMS = {
     "rule_not_above": _l("More than %(rule)s (now %(other)s)."),
     "form_key": _l("The form expired; please reload the page."),
 }
-
-# the execution steps' errors (a task's last_error), in the admin's language on the failed-tasks page
-TASK_ERRORS = (_l("The shop cannot pay the compensation yet"), _l("the buyer is not eligible for a platform advance"),
-               _l("The listing to take down is not this shop's"))
 
 # the audit log's actions, as a person reads them
 ACTIONS = {
@@ -391,7 +387,7 @@ def retry_task(task_id):
             return redirect(url_for("admin.tasks"))
         else:
             if task.state == "failed":
-                flash(_("The task failed again: %(error)s", error=_(task.last_error) if task.last_error else "—"), "error")
+                flash(_("The task failed again: %(error)s", error=task_error(task.last_error) or "—"), "error")
             else:
                 flash(_("The task ran again and is now: %(state)s.", state=_task_state(task.state)), "success")
             return redirect(url_for("admin.tasks"))

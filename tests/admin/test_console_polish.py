@@ -99,3 +99,55 @@ def test_audit_log_reads_as_names_links_and_values(admin_client):
     assert "案件 C42：调解员认定买家过错/恶意" in html and "the mediator found" not in html
     user_page = admin_client.get(f"/admin/users/{buyer.id}").get_data(as_text=True)
     assert "否 → 是" in user_page and "{'" not in user_page
+
+
+def _failed_advance(t0):
+    """A refund task failed because its flagged buyer gets no platform advance."""
+    from app.deadlines.services import sweep
+    from app.execution.services import tasks_of
+    from app.extensions import db
+    from ..credit.test_advance_gate import _owed_refund
+    cid, buyer_id, task = _owed_refund(t0, flagged=True)
+    sweep(now=task.due_at)
+    db.session.expire_all()
+    (task,) = tasks_of(cid)
+    assert task.state == "failed"
+    return cid, buyer_id, task
+
+
+def test_case_page_translates_the_task_error(ctx, client, login_as):
+    from app.timeutil import utcnow
+    cid, _buyer, _task = _failed_advance(utcnow().replace(microsecond=0))
+    admin_client = client
+    login_as(make_user("admin"))
+    html = admin_client.get(f"/cases/{cid}").get_data(as_text=True)
+    assert "买家不符合平台先行垫付的条件" in html and "not eligible" not in html
+
+
+def test_users_link_buyers_to_their_credit_page(admin_client):
+    buyer = make_user("buyer", username="lin")
+    assert f'href="/buyers/{buyer.id}/credit"' in admin_client.get("/admin/users").get_data(as_text=True)
+    assert f'href="/buyers/{buyer.id}/credit"' in admin_client.get(f"/admin/users/{buyer.id}").get_data(as_text=True)
+
+
+def test_failed_advance_links_the_credit_page_and_retry_warns_while_flagged(ctx, client, login_as):
+    from app.timeutil import utcnow
+    _cid, buyer_id, task = _failed_advance(utcnow().replace(microsecond=0))
+    admin_client = client
+    login_as(make_user("admin"))
+    html = admin_client.get("/admin/tasks").get_data(as_text=True)
+    assert f'href="/buyers/{buyer_id}/credit"' in html
+    token = csrf(admin_client, "/admin/tasks")
+    page = admin_client.post(f"/admin/tasks/{task.id}/retry", data={
+        f"retry{task.id}-csrf_token": token, f"retry{task.id}-reason": "再试"}, follow_redirects=True)
+    assert "买家仍被标记为恶意退款，重试仍会失败" in page.get_data(as_text=True)
+
+
+def test_password_reset_answer_is_not_kept_and_reload_goes_to_the_user_page(admin_client):
+    seller = make_user("buyer", username="zhao")
+    token = csrf(admin_client, f"/admin/users/{seller.id}")
+    response = admin_client.post(f"/admin/users/{seller.id}/password", data={
+        "reset-csrf_token": token, "reset-password": "", "reset-reason": "忘记密码"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "private, no-store" in response.headers["Cache-Control"]
+    assert f'data-replace-url="/admin/users/{seller.id}"' in html  # base.js: a reload is a GET of the user page
