@@ -366,7 +366,7 @@ def _tasks_page(forms=None, status=200):
     forms = forms or {}
     return render_template("admin/tasks.html", rows=rows, total=total, page=page, per_page=queries.PER_PAGE,
                            forms={task.id: forms.get(task.id) or RetryForm(prefix=f"retry{task.id}")
-                                  for task, *_ in rows}), status
+                                  for task, *_ in rows}, not_eligible=NOT_ELIGIBLE), status
 
 
 @bp.route("/tasks")
@@ -378,6 +378,7 @@ def tasks():
 def retry_task(task_id):
     form = RetryForm(prefix=f"retry{task_id}")
     if form.validate_on_submit():
+        was_not_eligible = queries.task_error(task_id) == NOT_ELIGIBLE
         try:
             task = services.retry_task(task_id, actor=current_user, reason=form.reason.data)
         except Invalid as err:
@@ -386,6 +387,8 @@ def retry_task(task_id):
             flash(_("This task is no longer failed; nothing was retried."), "error")
             return redirect(url_for("admin.tasks"))
         else:
+            if was_not_eligible and queries.task_buyer_flagged(task.id):  # the advance will be refused again
+                flash(_("The buyer is still flagged as a malicious refunder: the retry will fail again."), "error")
             if task.state == "failed":
                 flash(_("The task failed again: %(error)s", error=task_error(task.last_error) or "—"), "error")
             else:
