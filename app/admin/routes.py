@@ -180,9 +180,11 @@ def reset_password(user_id):
                                                reason=form.reason.data)
         except Invalid as err:
             _place(form, err, {"password": "password", "reason": "reason"})
-        else:
-            return _user_page(user, reset_form=PasswordResetForm(prefix="reset", formdata=None),
-                              new_password=password)
+        else:  # shown on this answer only: never in a cookie (the session is one) nor in any cache; base.js turns
+            # the address into the user page's, so a reload does not reset the password again
+            page, status = _user_page(user, reset_form=PasswordResetForm(prefix="reset", formdata=None),
+                                      new_password=password)
+            return page, status, {"Cache-Control": "private, no-store"}
     return _user_page(user, reset_form=form, status=422)
 
 
