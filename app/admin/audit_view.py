@@ -73,6 +73,8 @@ def detail_lines(event):
     if "before" in detail and "after" in detail:
         before, after = detail.pop("before"), detail.pop("after")
         lines.append((_("Change"), Markup.escape(_value("", {"before": before, "after": after}, is_money))))
+    if "case_number" in detail:  # the number is what a person knows the case by
+        detail.pop("case_id", None)
     for key, value in detail.items():
         if value is None:
             continue
