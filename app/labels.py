@@ -129,6 +129,92 @@ LABELS = {
                      "not_needed": _l("No longer needed: the mediator rules")},
     "shipment_status": {"in_transit": _l("In transit"), "signed": _l("Signed for")},
     "direction": {"forward": _l("To buyer"), "return": _l("Return"), "replacement": _l("Replacement")},
+    "rule": {  # the rules table (workflows/rules.py DEFAULTS), by name; tests/admin/test_console_polish.py
+        "default_ship_within_hours": _l("Promised shipping time"),
+        "order_auto_confirm_hours": _l("Automatic receipt confirmation"),
+        "after_sales_window_hours": _l("After-sales window"),
+        "requested_unshipped_hours": _l("Seller's time to respond (not shipped)"),
+        "requested_shipped_hours": _l("Seller's time to respond (shipped)"),
+        "buyer_reply_hours": _l("Buyer's time to reply"),
+        "awaiting_return_hours": _l("Buyer's time to ship the return"),
+        "return_in_transit_hours": _l("Seller's time to confirm the return"),
+        "replacement_due_hours": _l("Seller's time to ship a replacement"),
+        "replacement_in_transit_hours": _l("Buyer's time to confirm the replacement"),
+        "complaint_response_hours": _l("Seller's time to answer a complaint"),
+        "mediation_queue_hours": _l("Time in the mediation queue"),
+        "mediation_action_hours": _l("Mediator's time to act"),
+        "evidence_period_hours": _l("Evidence period"),
+        "mediation_review_hours": _l("Review time"),
+        "confirmation_hours": _l("Time to confirm a proposal"),
+        "ruling_hours": _l("Time to rule"),
+        "task_start_hours": _l("Execution task start"),
+        "execution_retry_hours": _l("Retry interval of a failed step"),
+        "seller_refund_hours": _l("Seller's time to pay a refund"),
+        "execution_check_hours": _l("Execution check interval"),
+        "recovery_retry_hours": _l("Advance recovery interval"),
+        "max_task_attempts": _l("Attempts before a task fails"),
+        "late_shipment_percent": _l("Late-shipment compensation rate"),
+        "late_shipment_min_fen": _l("Late-shipment compensation minimum"),
+        "late_shipment_max_fen": _l("Late-shipment compensation maximum"),
+        "metrics_window_days": _l("Service metrics window"),
+        "max_modifications": _l("Times a request may be modified"),
+        "max_open_cases_per_order": _l("Open cases per order"),
+        "max_cases_per_order": _l("Cases per order"),
+        "max_open_complaints_per_listing": _l("Open complaints per listing and buyer"),
+        "max_open_listing_complaints_per_buyer": _l("Open listing complaints per buyer"),
+        "no_reason_return_hours": _l("7-day no-reason return period"),
+        "overview_window_days": _l("Overview window"),
+        "penalty_restrict_points": _l("Points that restrict a shop"),
+        "penalty_restrict_days": _l("Restriction days per threshold"),
+        "penalty_blacklist_points": _l("Points that close a shop"),
+        "penalty_points_expire_days": _l("Points validity"),
+        "credit_window_days": _l("Buyer credit window"),
+        "credit_flag_dismissed": _l("Dismissed claims that flag a buyer"),
+        "reasons": _l("Refund reasons (read-only)"),
+    },
+    "rule_help": {  # one line on what each rule does
+        "default_ship_within_hours": _l("A seller ships a paid order within this time unless the listing promises otherwise."),
+        "order_auto_confirm_hours": _l("Counted from shipping: the buyer's receipt is confirmed automatically when it ends."),
+        "after_sales_window_hours": _l("How long after completion a buyer may still file an after-sales request."),
+        "requested_unshipped_hours": _l("The seller does not respond to a request on an unshipped order in this time: the system agrees to the refund."),
+        "requested_shipped_hours": _l("The seller does not respond to a request on a shipped order in this time: the system agrees to the refund."),
+        "buyer_reply_hours": _l("After a counter-offer or a refusal, a buyer silent this long has the request closed."),
+        "awaiting_return_hours": _l("A buyer who does not ship the return in this time has the request closed."),
+        "return_in_transit_hours": _l("A seller who does not confirm the returned goods in this time: the system confirms and refunds."),
+        "replacement_due_hours": _l("A seller who does not ship the replacement in this time: the buyer is refunded instead."),
+        "replacement_in_transit_hours": _l("A buyer silent this long after the replacement shipped: the replacement counts as received."),
+        "complaint_response_hours": _l("The seller's time to respond to a complaint with evidence before it goes to the platform."),
+        "mediation_queue_hours": _l("A case nobody takes in this time is assigned to the least busy mediator."),
+        "mediation_action_hours": _l("An assigned case without a step in this time is flagged overdue."),
+        "evidence_period_hours": _l("How long the parties have to submit evidence (extendable once)."),
+        "mediation_review_hours": _l("A case under review without a proposal in this time is flagged overdue."),
+        "confirmation_hours": _l("The parties' time to confirm a proposal; silence counts as acceptance."),
+        "ruling_hours": _l("After a party rejects the proposal, the mediator's time to make a final ruling."),
+        "task_start_hours": _l("A new execution task is due this long after it is created (0: at once)."),
+        "execution_retry_hours": _l("A failed execution step is retried by the system after this time."),
+        "seller_refund_hours": _l("The seller's time to pay a refund; after it the platform advances the money."),
+        "execution_check_hours": _l("A case in execution is looked at again at least this often."),
+        "recovery_retry_hours": _l("An advance still owed is taken again from the shop after this time."),
+        "max_task_attempts": _l("A failing execution step is retried this many times, then shows as failed."),
+        "late_shipment_percent": _l("Share of the item price paid to the buyer when the seller ships late."),
+        "late_shipment_min_fen": _l("The least late-shipment compensation paid (in fen)."),
+        "late_shipment_max_fen": _l("The most late-shipment compensation paid (in fen)."),
+        "metrics_window_days": _l("The rolling window the seller service figures and category averages cover."),
+        "max_modifications": _l("How often a buyer may modify a refused or countered request."),
+        "max_open_cases_per_order": _l("How many cases one order may have open at the same time."),
+        "max_cases_per_order": _l("How many cases one order may have in all."),
+        "max_open_complaints_per_listing": _l("Open complaints one buyer may have about one listing."),
+        "max_open_listing_complaints_per_buyer": _l("Open complaints one buyer may have about listings, all shops together."),
+        "no_reason_return_hours": _l("Counted from delivery (or shipping): the time a buyer may return without a reason."),
+        "overview_window_days": _l("The days the mediator overview's medians, breaches and closed cases cover."),
+        "penalty_restrict_points": _l("Every this many points in force restrict the shop (no new listings, no new orders)."),
+        "penalty_restrict_days": _l("How many days each restriction threshold lasts."),
+        "penalty_blacklist_points": _l("Points in force at which the shop is blacklisted (closed)."),
+        "penalty_points_expire_days": _l("Penalty points count for this many days."),
+        "credit_window_days": _l("The rolling window of a buyer's recent figures and of the flag threshold."),
+        "credit_flag_dismissed": _l("Claims dismissed by a mediator within the window that flag the buyer as malicious (0: never)."),
+        "reasons": _l("The reason codes each after-sales kind accepts."),
+    },
     "action": {
         "pay": _l("Pay"), "ship": _l("Ship"), "deliver": _l("Mark delivered"),
         "confirm_receipt": _l("Confirm receipt"), "close": _l("Close order"),
@@ -138,6 +224,21 @@ LABELS = {
 
 def label(group, key):
     return LABELS.get(group, {}).get(key, key)
+
+
+# the execution steps' errors (a task's last_error, app/execution/services.py), as the case page and the
+# failed-tasks page show them
+NOT_ELIGIBLE = "the buyer is not eligible for a platform advance"
+TASK_ERRORS = {
+    "The shop cannot pay the compensation yet": _l("The shop cannot pay the compensation yet"),
+    NOT_ELIGIBLE: _l("the buyer is not eligible for a platform advance"),
+    "The listing to take down is not this shop's": _l("The listing to take down is not this shop's"),
+}
+
+
+def task_error(error):
+    """A task's last_error in the reader's language (an unknown one as it is)."""
+    return TASK_ERRORS.get(error, error) if error else ""
 
 
 # What the system did on its own (a deadline passed, or a step it takes), as the case history tells it:

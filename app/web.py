@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .labels import label
+from .labels import label, task_error
 
 
 def money(fen):
@@ -168,5 +168,5 @@ def safe_next(value, default):
 
 
 def register_template_helpers(app):
-    app.jinja_env.filters.update(money=money, local_time=local_time)
+    app.jinja_env.filters.update(money=money, local_time=local_time, task_error=task_error)
     app.jinja_env.globals.update(label=label, current_locale=lambda: "zh_CN" if str(get_locale()).startswith("zh") else "en")

@@ -163,11 +163,12 @@ def shop_deposit(shop_id):
 
 
 def failed_tasks(page=1):
-    """(rows, total): execution tasks in state failed, oldest change first, with their case number."""
+    """(rows, total): execution tasks in state failed, oldest change first, with their case number, shop name
+    and the case's buyer id."""
     where = ExecutionTask.state == "failed"
     total = db.session.execute(select(func.count()).select_from(ExecutionTask).where(where)).scalar_one()
     rows = db.session.execute(
-        select(ExecutionTask, Case.number, Shop.name).join(Case, Case.id == ExecutionTask.case_id)
+        select(ExecutionTask, Case.number, Shop.name, Case.buyer_id).join(Case, Case.id == ExecutionTask.case_id)
         .join(Shop, Shop.id == ExecutionTask.shop_id).where(where)
         .order_by(ExecutionTask.updated_at, ExecutionTask.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return rows, total
@@ -197,3 +198,35 @@ def overview():
         "failed_tasks": count(select(func.count()).select_from(ExecutionTask).where(ExecutionTask.state == "failed")),
         "events": count(select(func.count()).select_from(AdminEvent)),
     }
+
+
+def audit_targets(events):
+    """{(target_type, target_id): (name, endpoint, url args)} of the events' targets, for the audit log to show
+    names with links; a target that is gone keeps no link (a deleted team: its name from the record)."""
+    ids = {}
+    for e in events:
+        if e.target_id.isdigit():
+            ids.setdefault(e.target_type, set()).add(int(e.target_id))
+    found = {}
+    for kind, model, column in (("user", User, User.display_name), ("shop", Shop, Shop.name),
+                                ("team", MediatorTeam, MediatorTeam.name)):
+        if ids.get(kind):
+            for id_, name in db.session.execute(select(model.id, column).where(model.id.in_(ids[kind]))):
+                found[(kind, str(id_))] = (name, f"admin.{kind}", {f"{kind}_id": id_})
+    if ids.get("task"):
+        for id_, case_id, number in db.session.execute(
+                select(ExecutionTask.id, Case.id, Case.number).join(Case, Case.id == ExecutionTask.case_id)
+                .where(ExecutionTask.id.in_(ids["task"]))):
+            found[("task", str(id_))] = (number, "cases.detail", {"case_id": case_id})
+    return found
+
+
+def task_buyer_flagged(task_id):
+    """Whether the buyer of the task's case carries the malicious-refund flag (no platform advance)."""
+    return bool(db.session.execute(
+        select(User.is_malicious_refund).join(Case, Case.buyer_id == User.id)
+        .join(ExecutionTask, ExecutionTask.case_id == Case.id).where(ExecutionTask.id == task_id)).scalar())
+
+
+def task_error(task_id):
+    return db.session.execute(select(ExecutionTask.last_error).where(ExecutionTask.id == task_id)).scalar()

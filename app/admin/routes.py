@@ -11,8 +11,9 @@ from ..admin_audit import verify
 from ..auth.policy import role_required
 from ..cases.forms import to_fen
 from ..errors import ActionNotAvailable, Conflict, Invalid
+from ..labels import NOT_ELIGIBLE, label, task_error
 from ..web import page_arg, problem_text
-from . import queries, services
+from . import audit_view, queries, services
 from .forms import ActiveForm, DeleteForm, DepositForm, PasswordResetForm, RetryForm, RuleForm, TeamForm, TopUpForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -40,10 +41,6 @@ PROBLEMS = {
     "form_key": _l("The form expired; please reload the page."),
 }
 
-# the execution steps' errors (a task's last_error), in the admin's language on the failed-tasks page
-TASK_ERRORS = (_l("The shop cannot pay the compensation yet"), _l("the buyer is not eligible for a platform advance"),
-               _l("The listing to take down is not this shop's"))
-
 # the audit log's actions, as a person reads them
 ACTIONS = {
     "user.create": _l("Account created"), "user.deactivate": _l("Account deactivated"),
@@ -63,6 +60,16 @@ UNITS = (("_hours", _l("hours")), ("_days", _l("days")), ("_percent", "%"), ("_f
 @bp.app_template_filter("admin_action")
 def admin_action(action):
     return ACTIONS.get(action, action)
+
+
+@bp.app_template_filter("audit_detail")
+def audit_detail(event):
+    return audit_view.detail_lines(event)
+
+
+@bp.app_template_filter("audit_reason")
+def audit_reason(reason):
+    return audit_view.reason_text(reason)
 
 
 @bp.app_template_filter("rule_unit")
@@ -173,9 +180,11 @@ def reset_password(user_id):
                                                reason=form.reason.data)
         except Invalid as err:
             _place(form, err, {"password": "password", "reason": "reason"})
-        else:
-            return _user_page(user, reset_form=PasswordResetForm(prefix="reset", formdata=None),
-                              new_password=password)
+        else:  # shown on this answer only: never in a cookie (the session is one) nor in any cache; base.js turns
+            # the address into the user page's, so a reload does not reset the password again
+            page, status = _user_page(user, reset_form=PasswordResetForm(prefix="reset", formdata=None),
+                                      new_password=password)
+            return page, status, {"Cache-Control": "private, no-store"}
     return _user_page(user, reset_form=form, status=422)
 
 
@@ -263,8 +272,12 @@ def rule(key):
         except Invalid as err:
             _place(form, err, {"value": "value", "reason": "reason"})
         else:
-            flash(_("Rule %(key)s saved: deadlines set from now on use the new value; deadlines already set stay.",
-                    key=key), "success")
+            name = f"{label('rule', key)} ({key})"
+            if key.endswith("_hours"):  # a deadline: its new value counts for deadlines set from now on
+                flash(_("Rule %(key)s saved: deadlines set from now on use the new value; deadlines already set stay.",
+                        key=name), "success")
+            else:
+                flash(_("Rule %(key)s saved: the new value applies now.", key=name), "success")
             return redirect(url_for("admin.rules"))
     return _rule_page(row, form, status=422)
 
@@ -278,7 +291,7 @@ def reset_rule(key):
         except Invalid as err:
             _place(form, err, {"reason": "reason"})
         else:
-            flash(_("Rule %(key)s is back to its default.", key=key), "success")
+            flash(_("Rule %(key)s is back to its default.", key=f"{label('rule', key)} ({key})"), "success")
             return redirect(url_for("admin.rules"))
     return _rule_page(row, RuleForm(prefix="rule", formdata=None, data={"value": row.value}), form, 422)
 
@@ -355,7 +368,7 @@ def _tasks_page(forms=None, status=200):
     forms = forms or {}
     return render_template("admin/tasks.html", rows=rows, total=total, page=page, per_page=queries.PER_PAGE,
                            forms={task.id: forms.get(task.id) or RetryForm(prefix=f"retry{task.id}")
-                                  for task, *_ in rows}), status
+                                  for task, *_ in rows}, not_eligible=NOT_ELIGIBLE), status
 
 
 @bp.route("/tasks")
@@ -367,6 +380,7 @@ def tasks():
 def retry_task(task_id):
     form = RetryForm(prefix=f"retry{task_id}")
     if form.validate_on_submit():
+        was_not_eligible = queries.task_error(task_id) == NOT_ELIGIBLE
         try:
             task = services.retry_task(task_id, actor=current_user, reason=form.reason.data)
         except Invalid as err:
@@ -375,8 +389,10 @@ def retry_task(task_id):
             flash(_("This task is no longer failed; nothing was retried."), "error")
             return redirect(url_for("admin.tasks"))
         else:
+            if was_not_eligible and queries.task_buyer_flagged(task.id):  # the advance will be refused again
+                flash(_("The buyer is still flagged as a malicious refunder: the retry will fail again."), "error")
             if task.state == "failed":
-                flash(_("The task failed again: %(error)s", error=_(task.last_error) if task.last_error else "—"), "error")
+                flash(_("The task failed again: %(error)s", error=task_error(task.last_error) or "—"), "error")
             else:
                 flash(_("The task ran again and is now: %(state)s.", state=_task_state(task.state)), "success")
             return redirect(url_for("admin.tasks"))
@@ -384,7 +400,6 @@ def retry_task(task_id):
 
 
 def _task_state(state):
-    from ..labels import label
     return label("task_state", state)
 
 
@@ -396,7 +411,8 @@ def audit():
     target_type = request.args.get("type") or None
     rows, total = queries.audit_events(target_type if target_type in AUDIT_TYPES else None, None, page)
     return render_template("admin/audit.html", rows=rows, total=total, page=page, per_page=queries.PER_PAGE,
-                           broken=verify(), target_type=target_type, types=AUDIT_TYPES)
+                           broken=verify(), target_type=target_type, types=AUDIT_TYPES,
+                           targets=queries.audit_targets(rows))
 
 
 AUDIT_TYPES = ("user", "team", "rule", "shop", "task")

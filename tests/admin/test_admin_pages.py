@@ -62,7 +62,7 @@ def test_edit_a_rule_through_the_form(app, admin_client):
         assert get_rules()["mediation_queue_hours"] == 36
     assert events(app) == [("rules.update", "春节期间放宽")]
     rulebook = admin_client.get("/workflows").get_data(as_text=True)
-    row = re.search(r"<tr><td><code>mediation_queue_hours</code></td>(.*?)</tr>", rulebook, re.S).group(1)
+    row = re.search(r'<tr id="rule-mediation_queue_hours"><td>.*?</td>(.*?)</tr>', rulebook, re.S).group(1)
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).split() == ["36", "24"]  # in force, the default
 
 

@@ -150,3 +150,30 @@ def test_deactivating_a_mediator_hands_their_case_over_and_another_admin_is_read
     assert admin.page.locator("form[action$='/password']").count() == 0
     admin.assert_fits()
     admin.shot("another-admin")
+
+
+def test_password_reset_reload_shows_the_user_page_and_resets_nothing(open_as, ctx):
+    from sqlalchemy import func, select
+
+    from app.admin_audit import AdminEvent
+    from app.extensions import db
+    buyer = make_user("buyer", username="buyer_sun")
+    admin = open_as(make_user("admin"))
+    admin.go(f"/admin/users/{buyer.id}")
+    assert admin.page.locator(f"a[href='/buyers/{buyer.id}/credit']").count() == 1
+    form = admin.page.locator(f"form[action='/admin/users/{buyer.id}/password']")
+    form.locator("textarea").fill("买家忘记密码，电话核实身份")
+    submit(admin, form)
+    assert len(admin.page.locator("code.secret").inner_text()) == 12 and admin.sees("刷新后将显示用户页面")
+    assert admin.path == f"/admin/users/{buyer.id}"  # the address is the user page's, not the POST's
+    admin.shot("password-reset")
+    with admin.page.expect_navigation():
+        admin.page.reload()
+    assert admin.page.locator("code.secret").count() == 0
+    db.session.rollback()
+    assert db.session.execute(select(func.count()).select_from(AdminEvent).where(
+        AdminEvent.action == "user.reset_password")).scalar_one() == 1
+    admin.go("/admin/audit")
+    assert admin.sees("密码已重置") or admin.sees("重置")
+    assert admin.page.locator(f"a[href='/admin/users/{buyer.id}']").count() >= 1
+    admin.shot("audit-readable")
