@@ -22,7 +22,9 @@ def _trend_chart(shop, today, days, step, window, title):
               (_("Category: dispute refund rate"), [(x, f.dispute_refund_rate) for x, f in category_points]),
               (_("This shop: refund rate"), [(x, f.refund_rate) for x, f in shop_points]),
               (_("Category: refund rate"), [(x, f.refund_rate) for x, f in category_points])]
-    return title, line_chart(series, title=title, fmt=percent)
+    # the shop's own lines on top (a shop alone in its category has the same values as the average), and
+    # narrow with few labels so the text stays legible on a phone (as the overview's charts)
+    return title, line_chart(series, title=title, fmt=percent, strong=(0, 2), width=520, max_labels=6)
 
 
 def _dashboard(shop):
