@@ -18,7 +18,8 @@ from .models import COUNTS, RESPONSE_BUCKETS, ShopDailyStats
 
 
 def window_days(today, days):
-    """The window's first and last day: the `days` days ending today (UTC), both included."""
+    """The window's first and last day: the `days` days ending today (the Beijing calendar day,
+    app.timeutil.local_date), both included."""
     return today - timedelta(days=days - 1), today
 
 

@@ -8,7 +8,7 @@ from ..cases.queries import get_case
 from ..charts import line_chart, percent
 from ..errors import ActionNotAvailable, Conflict, Invalid
 from ..rules import get_rules
-from ..timeutil import utcnow
+from ..timeutil import local_date, utcnow
 from .forms import RatingForm
 from .queries import get_shop_service, shop_metrics, shop_penalties, trend
 from .services import rate_case
@@ -28,7 +28,7 @@ def _trend_chart(shop, today, days, step, window, title):
 
 
 def _dashboard(shop):
-    today = utcnow().date()
+    today = local_date(utcnow())
     metrics = shop_metrics(shop, today, get_rules()["metrics_window_days"])
     window = metrics.days
     charts = [_trend_chart(shop, today, 30, 1, window, _("Last 30 days, by day")),
