@@ -34,10 +34,12 @@ def _ticks(top, whole=False):
     return [step * i for i in range(5) if step * (i - 1) < top]
 
 
-def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False, max_labels=None):
+def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False, max_labels=None, strong=()):
     """Lines over shared x labels: `series` is [(name, [(x label, value or None), …]), …]; `whole`: the values
     are counts, so the gridlines are whole numbers (no "0.75 cases"); `max_labels`: at most about this many x
-    labels (every n-th, and the last), for text that must stay legible when a phone scales the chart down."""
+    labels (every n-th, and the last), for text that must stay legible when a phone scales the chart down;
+    `strong`: the indexes of the series that matter most — drawn last (on top of equal values) and thicker.
+    The last x label ends at the last point (anchored "end"), so it is never cut off at the right edge."""
     labels = [x for x, _ in series[0][1]] if series else []
     values = [v for _, points in series for _, v in points if v is not None]
     ticks = _ticks(max(values, default=0), whole)
@@ -60,10 +62,13 @@ def line_chart(series, *, title, fmt=None, width=640, height=220, whole=False, m
     every = max(1, len(labels) // 8) if max_labels is None else max(1, -(-len(labels) // max_labels))
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
-            out.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle">'
+            anchor = "end" if i == len(labels) - 1 and i else "middle"
+            out.append(f'<text class="chart-axis" x="{x(i):.1f}" y="{top + h + 16}" text-anchor="{anchor}">'
                        f'{escape(label)}</text>')
-    for n, (name, points) in enumerate(series):
-        cls = f"chart-s{n % SERIES}"
+    order = [n for n in range(len(series)) if n not in strong] + [n for n in range(len(series)) if n in strong]
+    for n in order:
+        name, points = series[n]
+        cls = f"chart-s{n % SERIES}" + (" chart-strong" if n in strong else "")
         runs, run = [], []
         for i, (_, v) in enumerate(points):
             if v is None:

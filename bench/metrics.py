@@ -130,7 +130,7 @@ def run(url, plans):
     from app.extensions import db
     from app.metrics.queries import all_shops, window_days
     from app.metrics.services import rebuild_rollups, refresh_rollups
-    from app.timeutil import utcnow
+    from app.timeutil import local_date, utcnow
 
     app = make_app(url)
     with app.app_context():
@@ -154,7 +154,7 @@ def run(url, plans):
             conn.execute(text("ANALYZE shop_daily_stats"))
         refresh = best(lambda: refresh_rollups(now=now + timedelta(minutes=1)), runs=RUNS)
 
-        first, last = window_days(now.date(), 30)
+        first, last = window_days(local_date(now), 30)  # the Beijing day, as the dashboard
         shops, categories = all_shops(first, last)
         db.session.rollback()
 

@@ -29,3 +29,13 @@ def test_bar_chart_lengths_follow_values():
 def test_empty_chart_renders():
     assert ET.fromstring(str(line_chart([], title="empty")))
     assert ET.fromstring(str(bar_chart([], title="empty")))
+
+
+def test_the_last_x_label_ends_at_the_last_point_and_strong_series_are_drawn_last():
+    svg = line_chart([("本店", [("11-30", 0.01), ("12-01", 0.02)]), ("类目均值", [("11-30", 0.01), ("12-01", 0.02)])],
+                     title="t", fmt=percent, strong=(0,))
+    root = ET.fromstring(str(svg))
+    last = [t for t in root.iter(NS + "text") if t.text == "12-01"][0]
+    assert last.get("text-anchor") == "end" and float(last.get("x")) <= 640
+    lines = root.findall(NS + "polyline")
+    assert [line.get("class") for line in lines] == ["chart-line chart-s1", "chart-line chart-s0 chart-strong"]

@@ -33,6 +33,18 @@ def thresholds_crossed(before, after, rules):
     return []
 
 
+def next_threshold(points, rules):
+    """The next threshold `points` in force would reach: ("restrict", at points, days) below the blacklist,
+    ("blacklist", at points, None), or None once the blacklist threshold is reached."""
+    step, black = rules["penalty_restrict_points"], rules["penalty_blacklist_points"]
+    if points >= black:
+        return None
+    if step > 0 and (points // step + 1) * step < black:
+        at = (points // step + 1) * step
+        return ("restrict", at, restrict_days(at, rules))
+    return ("blacklist", black, None)
+
+
 def restriction_scale(rules):
     """[(points, days)] of the restrictions below the blacklist: [(12, 7), (24, 14), (36, 21)] by default;
     it stops at the first step that reaches MAX_RESTRICT_DAYS (every further one lasts as long)."""

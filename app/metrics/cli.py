@@ -2,7 +2,7 @@ import click
 from flask.cli import AppGroup
 
 from ..rules import get_rules
-from ..timeutil import utcnow
+from ..timeutil import local_date, utcnow
 from .queries import all_shops, window_days
 from .services import rebuild_rollups, refresh_rollups
 
@@ -26,7 +26,7 @@ def refresh_command():
 @metrics_cli.command("show")
 def show_command():
     """Every category's figures over the window (pooled averages)."""
-    first, last = window_days(utcnow().date(), get_rules()["metrics_window_days"])
+    first, last = window_days(local_date(utcnow()), get_rules()["metrics_window_days"])
     _, categories = all_shops(first, last)
     click.echo(f"window {first} … {last}")
     for category, f in sorted(categories.items()):

@@ -18,7 +18,8 @@ from .models import COUNTS, RESPONSE_BUCKETS, ShopDailyStats
 
 
 def window_days(today, days):
-    """The window's first and last day: the `days` days ending today (UTC), both included."""
+    """The window's first and last day: the `days` days ending today (the Beijing calendar day,
+    app.timeutil.local_date), both included."""
     return today - timedelta(days=days - 1), today
 
 
@@ -118,12 +119,15 @@ class ShopMetrics:
     days: int
     shop_figures: Figures
     category_figures: Figures
+    alone: bool   # the only shop of its category: the category average is the shop's own figures
 
 
 def shop_metrics(shop, today, days):
     first, last = window_days(today, days)
+    others = db.session.execute(select(func.count()).select_from(Shop).where(
+        Shop.category == shop.category, Shop.id != shop.id)).scalar_one()
     return ShopMetrics(shop=shop, first=first, last=last, days=days, shop_figures=shop_totals(shop.id, first, last),
-                       category_figures=category_totals(shop.category, first, last))
+                       category_figures=category_totals(shop.category, first, last), alone=not others)
 
 
 def _series(rows, ends, window):

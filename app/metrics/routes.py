@@ -8,7 +8,7 @@ from ..cases.queries import get_case
 from ..charts import line_chart, percent
 from ..errors import ActionNotAvailable, Conflict, Invalid
 from ..rules import get_rules
-from ..timeutil import utcnow
+from ..timeutil import local_date, utcnow
 from .forms import RatingForm
 from .queries import get_shop_service, shop_metrics, shop_penalties, trend
 from .services import rate_case
@@ -22,11 +22,13 @@ def _trend_chart(shop, today, days, step, window, title):
               (_("Category: dispute refund rate"), [(x, f.dispute_refund_rate) for x, f in category_points]),
               (_("This shop: refund rate"), [(x, f.refund_rate) for x, f in shop_points]),
               (_("Category: refund rate"), [(x, f.refund_rate) for x, f in category_points])]
-    return title, line_chart(series, title=title, fmt=percent)
+    # the shop's own lines on top (a shop alone in its category has the same values as the average), and
+    # narrow with few labels so the text stays legible on a phone (as the overview's charts)
+    return title, line_chart(series, title=title, fmt=percent, strong=(0, 2), width=520, max_labels=6)
 
 
 def _dashboard(shop):
-    today = utcnow().date()
+    today = local_date(utcnow())
     metrics = shop_metrics(shop, today, get_rules()["metrics_window_days"])
     window = metrics.days
     charts = [_trend_chart(shop, today, 30, 1, window, _("Last 30 days, by day")),

@@ -1,7 +1,7 @@
 """Seller service metrics (卖家服务质量): the daily rollup behind them, and after-sales ratings.
 
 Definitions (the page's help text says the same):
-- paid orders: the shop's orders by the UTC day they were paid — the denominator of every rate;
+- paid orders: the shop's orders by the Beijing day they were paid — the denominator of every rate;
 - dispute refund rate (纠纷退款率): refunds the platform ruled against the seller — a mediator's proposal
   or final ruling with a refund remedy that was carried out — / paid orders;
 - complaint rate (投诉率): cases that became complaints (filed directly or escalated), by the day the case
@@ -18,11 +18,12 @@ Definitions (the page's help text says the same):
 Cases where the mediator found the buyer malicious (`buyer_malicious`) are left out of every figure but
 paid orders (the seed: 判定为恶意退款 are deleted from the score). Which events count is in workflows/metrics.py.
 
-The rollup: one `shop_daily_stats` row per shop and UTC day, computed by the database (one INSERT … SELECT
+The rollup: one `shop_daily_stats` row per shop and day (the
+Beijing calendar day, as every screen shows time: app.timeutil.local_date), computed by the database (one INSERT … SELECT
 over orders, cases, case_events and case_ratings per range of days). The sweeper calls `refresh_rollups`:
 today and yesterday, plus every day a case changed since the last run touches; `flask metrics rebuild`
 recomputes everything. A window figure is the sum of its days (queries.py)."""
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, text
 
@@ -34,7 +35,7 @@ from ..db_tx import lock, transaction
 from ..errors import ActionNotAvailable, Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..orders.models import Order
-from ..timeutil import utcnow
+from ..timeutil import display_offset, local_date, local_midnight_utc, utcnow
 from .models import COUNTS, RESPONSE_BUCKETS, ShopDailyStats
 
 
@@ -48,6 +49,15 @@ def _seconds(later, earlier):
     if db.engine.dialect.name == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
     return f"round((julianday({later}) - julianday({earlier})) * 86400)"
+
+
+def _day(column):
+    """The display zone's calendar day of `column` (naive UTC) in SQL: the offset is written into the SQL
+    (a constant of the configured zone, never input) so the same text serves SELECT and GROUP BY."""
+    minutes = int(display_offset().total_seconds() // 60)
+    if db.engine.dialect.name == "postgresql":
+        return f"date({column} + interval '{minutes} minutes')"
+    return f"date({column}, '{minutes:+d} minutes')"
 
 
 def _fact(shop, day, values, rest):
@@ -66,13 +76,13 @@ def _rollup_sql(ranged):
     seller_events_in_range = (f"AND c.id IN (SELECT e2.case_id FROM case_events e2 WHERE e2.actor_role = 'seller' "  # nosec B608  SQL from constants of this module and workflows/metrics.py; values are bound
                               f"{within('e2.created_at')})") if ranged else ""
     facts = [
-        _fact("o.shop_id", "date(o.paid_at)", {"paid_orders": "count(*)"},
+        _fact("o.shop_id", _day("o.paid_at"), {"paid_orders": "count(*)"},
               f"FROM orders o WHERE o.paid_at IS NOT NULL {within('o.paid_at')} "
-              "GROUP BY o.shop_id, date(o.paid_at)"),
-        _fact("c.shop_id", "date(c.created_at)", {"complaints": "count(*)"},
+              f"GROUP BY o.shop_id, {_day('o.paid_at')}"),
+        _fact("c.shop_id", _day("c.created_at"), {"complaints": "count(*)"},
               f"FROM cases c WHERE c.complaint_type IS NOT NULL AND {honest} {within('c.created_at')} "
-              "GROUP BY c.shop_id, date(c.created_at)"),
-        _fact("x.shop_id", "date(x.closed_at)", {
+              f"GROUP BY c.shop_id, {_day('c.created_at')}"),
+        _fact("x.shop_id", _day("x.closed_at"), {
             "refunds": "count(*)",
             "dispute_refunds": "sum(CASE WHEN x.dispute THEN 1 ELSE 0 END)",
             "timeout_refunds": "sum(CASE WHEN x.dispute THEN 0 WHEN x.timeout THEN 1 ELSE 0 END)",
@@ -86,13 +96,13 @@ def _rollup_sql(ranged):
               f"AND e.trigger IN ({_quoted(TIMEOUT_REFUND_TRIGGERS)})) > 0 AS timeout "
               f"FROM cases c WHERE c.phase = 'closed' AND c.state = 'resolved' "
               f"AND c.remedy_type IN ({_quoted(REFUND_REMEDIES)}) AND c.remedy_amount_fen > 0 AND {honest} "
-              f"{within('c.closed_at')}) x GROUP BY x.shop_id, date(x.closed_at)"),
-        _fact("c.shop_id", "date(e.created_at)", {"breaches": "count(*)"},
+              f"{within('c.closed_at')}) x GROUP BY x.shop_id, {_day('x.closed_at')}"),
+        _fact("c.shop_id", _day("e.created_at"), {"breaches": "count(*)"},
               "FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.actor_role = 'system' "
               f"AND (e.trigger IN ({_quoted(BREACH_TRIGGERS)}) OR (e.trigger = 'accept_by_silence' "
               f"AND CAST(e.payload AS TEXT) LIKE '%seller%')) AND {honest} {within('e.created_at')} "
-              "GROUP BY c.shop_id, date(e.created_at)"),
-        _fact("f.shop_id", "date(f.first_at)",
+              f"GROUP BY c.shop_id, {_day('e.created_at')}"),
+        _fact("f.shop_id", _day("f.first_at"),
               {"responses": "count(*)", **{f"r{i}": f"sum(CASE WHEN f.b = {i} THEN 1 ELSE 0 END)"
                                           for i in range(len(RESPONSE_BUCKETS))}},
               f"FROM (SELECT g.shop_id, g.first_at, CASE {bucket} ELSE {last} END AS b FROM ("  # nosec B608  SQL from constants of this module and workflows/metrics.py; values are bound
@@ -101,10 +111,10 @@ def _rollup_sql(ranged):
               "FROM cases c JOIN case_events e ON e.case_id = c.id AND e.actor_role = 'seller' "
               f"WHERE c.kind <> 'complaint' AND {honest} {seller_events_in_range} "
               "GROUP BY c.id, c.shop_id, c.created_at) g) f "
-              f"WHERE 1 = 1 {within('f.first_at')} GROUP BY f.shop_id, date(f.first_at)"),
-        _fact("r.shop_id", "date(r.created_at)", {"ratings": "count(*)", "rating_sum": "sum(r.score)"},
+              f"WHERE 1 = 1 {within('f.first_at')} GROUP BY f.shop_id, {_day('f.first_at')}"),
+        _fact("r.shop_id", _day("r.created_at"), {"ratings": "count(*)", "rating_sum": "sum(r.score)"},
               f"FROM case_ratings r JOIN cases c ON c.id = r.case_id WHERE {honest} {within('r.created_at')} "
-              "GROUP BY r.shop_id, date(r.created_at)"),
+              f"GROUP BY r.shop_id, {_day('r.created_at')}"),
     ]
     names = ", ".join(COUNTS)
     sums = ", ".join(f"sum({name})" for name in COUNTS)
@@ -129,7 +139,7 @@ def _one_writer():
 
 
 def _recompute_day(day, now):
-    lo = datetime.combine(day, time())
+    lo = local_midnight_utc(day)
     db.session.execute(text("DELETE FROM shop_daily_stats WHERE day = :day")
                        .bindparams(bindparam("day", type_=db.Date)), {"day": day})
     db.session.execute(_rollup_sql(ranged=True), {"lo": lo, "hi": lo + timedelta(days=1), "now": now})
@@ -146,15 +156,17 @@ def rebuild_rollups(*, now=None):
 
 
 def _day_of(value):
+    """The Beijing day of a naive-UTC time as either database returns it (a datetime, or text on SQLite)."""
     if value is None:
         return None
-    return value.date() if isinstance(value, datetime) else datetime.fromisoformat(str(value)).date()
+    return local_date(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 def touched_days(since, now):
     """The days whose figures may have changed since `since`: today, yesterday, and every day a case
     changed since then counts something on (its opening, its closing, its events, its rating)."""
-    days = {now.date(), now.date() - timedelta(days=1)}
+    today = local_date(now)
+    days = {today, today - timedelta(days=1)}
     changed = select(Case.id).where(Case.updated_at >= since)
     queries = [
         select(Case.created_at).where(Case.updated_at >= since),

@@ -90,7 +90,7 @@ def analysis_page():
         top = result.by_code.get("reason", [])[:TOP_LINES]
         if top and len(result.buckets) > 1:
             charts["over_time"] = line_chart(
-                [(code_label("reason", code), [(b[5:] if f.group == "week" else b[2:7], periods.get(b, 0))
+                [(code_label("reason", code), [(b[5:] if f.group == "week" else b[:7], periods.get(b, 0))
                                                 for b in result.buckets]) for code, _t, periods in top],
                 title=_("Top reasons over time"), **LINE)
     return render_template(
@@ -112,11 +112,15 @@ def analysis_csv():
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([_("Dimension"), _("Code"), _("Name"), _("Category"), _("Period start"), _("Number of cases")])
+    writer.writerow([_("Dimension"), _("Code"), _("Name"), _("Category"), _("Shop"), _("Period start"),
+                     _("Number of cases")])
     dims = {"reason": _("Reason"), "complaint_type": _("Complaint type")}
+    # the rows are not per shop: the column says which shops they cover (the filter's shop, else all)
+    shop = (dict(shop_choices()).get(f.shop) or f"#{f.shop}") if f.shop else _("All shops")
     for dimension, code, category, period, n in result.rows:
         writer.writerow([dims[dimension], neutralise(code), neutralise(code_label(dimension, code)),
-                         neutralise(str(label("category", category)) if category else ""), period, n])
+                         neutralise(str(label("category", category)) if category else ""), neutralise(shop),
+                         period, n])
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=reasons-{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.csv")

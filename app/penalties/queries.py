@@ -1,9 +1,9 @@
 """A shop's standing as people see it: restricted until when / blacklisted, because of which case, the
 points in force, and its penalties. Used by templates/penalties/_standing.html (a partial taking a shop)."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..cases.models import Case
 from ..admin_audit import events_for
@@ -46,14 +46,22 @@ def penalties_of(shop_id, limit=100):
                               .order_by(Penalty.created_at.desc(), Penalty.id.desc()).limit(limit)).all()
 
 
-def shops_with_penalties(page, per_page=50):
-    """([shop], total) of the shops with any penalty, the blacklisted and the most points first."""
-    having = select(Penalty.shop_id).distinct().scalar_subquery()
-    query = select(Shop).where(Shop.id.in_(having))
+def penalised_shops(page, now, rules, per_page=50):
+    """([(shop, points in force)], total) of the shops under a penalty now: blacklisted, restricted, or with
+    penalty points in force (a shop whose points all expired, in good standing, is not listed) — the
+    blacklisted first, then the most points in force."""
+    since = now - timedelta(days=rules["penalty_points_expire_days"])
+    points = (select(func.coalesce(func.sum(Penalty.points), 0))
+              .where(Penalty.shop_id == Shop.id, Penalty.kind == "points", Penalty.created_at > since)
+              .correlate(Shop).scalar_subquery())
+    query = select(Shop, points.label("points")).where(or_(
+        Shop.is_blacklisted.is_(True), Shop.restricted_until > now,
+        select(Penalty.id).where(Penalty.shop_id == Shop.id, Penalty.kind == "points",
+                                 Penalty.created_at > since, Penalty.points > 0).exists()))
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    shops = db.session.execute(query.order_by(Shop.is_blacklisted.desc(), Shop.points.desc(), Shop.id)
-                               .offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return shops, total
+    rows = db.session.execute(query.order_by(Shop.is_blacklisted.desc(), points.desc(), Shop.id)
+                              .offset((page - 1) * per_page).limit(per_page)).all()
+    return [(shop, int(n)) for shop, n in rows], total
 
 
 def get_shop(shop_id):

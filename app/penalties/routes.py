@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflows.penalties import MAX_RESTRICT_DAYS, restriction_scale
+from workflows.penalties import MAX_RESTRICT_DAYS, next_threshold, restriction_scale
 
 from ..auth.policy import can_view_shop_standing, role_required
 from ..errors import Conflict, Invalid
@@ -11,7 +11,7 @@ from ..rules import get_rules
 from ..timeutil import utcnow
 from ..web import page_arg, place_problems
 from .forms import LiftForm
-from .queries import get_shop, penalties_of, shops_with_penalties, standing_events, standing_of
+from .queries import get_shop, penalised_shops, penalties_of, standing_events, standing_of
 from .services import lift_restriction, remove_blacklist
 
 bp = Blueprint("penalties", __name__)
@@ -67,6 +67,7 @@ def lift(shop_id, what):
 @bp.route("/shops/penalised")
 @role_required("mediator", "admin")
 def penalised():
-    page = page_arg()
-    shops, total = shops_with_penalties(page)
-    return render_template("penalties/list.html", shops=shops, total=total, page=page, per_page=50)
+    page, now, rules = page_arg(), utcnow(), get_rules()
+    shops, total = penalised_shops(page, now, rules)
+    rows = [(shop, shop_standing_global(shop), next_threshold(points, rules)) for shop, points in shops]
+    return render_template("penalties/list.html", rows=rows, total=total, page=page, per_page=50)

@@ -84,3 +84,17 @@ def test_the_buyer_rates_a_closed_case(ctx, open_as):
     shop_view = open_as(seller)
     shop_view.go(f"/cases/{case_id}")
     assert "退款也及时到账" in shop_view.page.locator("#rating").inner_text()
+
+
+def test_a_shop_alone_in_its_category_is_told_the_average_is_its_own(ctx, open_as):
+    now = utcnow().replace(microsecond=0)
+    seller = make_user("seller")
+    refund(seller, now - timedelta(days=5), answer_after=timedelta(minutes=30))
+    make_order(seller=seller, state="paid", now=now - timedelta(days=2))
+    rebuild_rollups(now=now)
+    phone = open_as(seller, viewport=PHONE)
+    phone.go("/service")
+    assert phone.text().count("本类目仅本店，均值即本店数据。") == 2
+    assert phone.page.locator("svg.chart polyline.chart-strong").count() >= 2  # the shop's lines, drawn on top
+    phone.assert_fits()
+    phone.shot("alone-phone")

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.metrics.models import ShopDailyStats
 from app.metrics.queries import all_shops, category_totals, shop_totals, window_days
 from app.metrics.services import rate_case, rebuild_rollups, refresh_rollups
+from app.timeutil import local_date
 
 from ..factories import make_order, make_user
 
@@ -48,24 +49,27 @@ def state(cid):
 
 @pytest.fixture
 def history(ctx):
-    """Shop A (home): 8 paid orders in the window 11-01 … 11-30, one just outside (10-31 20:00).
+    """Days are Beijing days (UTC+8): Beijing's 11-01 starts 10-31 16:00 UTC.
+    Shop A (home): 8 paid orders in the window 11-01 … 11-30, one just outside (10-31 13:00 UTC, 21:00 Beijing).
        1 agreed refund (seller agrees after 90 min → bucket 60–120), rated 4
        2 timeout refund (seller silent 48 h → system agrees: a breach)
        3 dispute refund (seller refuses after 10 min → bucket 0–30, escalated: a complaint, mediator
          proposes a partial refund, both accept), rated 2
        4 like 3 but the buyer was found malicious: left out everywhere (its rating too)
        5 counter-offer after 5 h (bucket 240–480), then withdrawn: a response, no refund
-       6 outside: order paid 10-31 20:00, seller agrees 2.5 h later on 10-31: refund and response not counted
-       + orders paid 11-01 00:30 (first day), 11-15 and 11-30 09:00 (today) without cases.
+       6 outside: order paid 10-31 13:00 UTC, opened 13:20, seller agrees 2.5 h later at 15:50 UTC (23:50
+         Beijing, still 10-31): refund and response not counted
+       + orders paid 10-31 16:30 UTC (11-01 00:30 Beijing, the first day), 11-15 and 11-30 09:00 (today) without
+         cases.
     Shop B (home): 2 paid orders; 1 agreed refund after 20 min (bucket 0–30), rated 5.
     Shop C (electronics): 1 paid order; 1 agreed refund after 3 h (bucket 120–240)."""
     seller_a, seller_b, seller_c = make_user("seller"), make_user("seller"), make_user("seller")
     set_category(seller_c.shop, "electronics")
     mediator = make_user("mediator")
     # history happens in time order: the sweep below (11-12) builds the rollup, later rows come after it
-    c6, _ = request(seller_a, datetime(2026, 10, 31, 20, 30), paid_at=datetime(2026, 10, 31, 20, 0))
-    act(c6, "agree", seller_a, datetime(2026, 10, 31, 23, 0))
-    make_order(seller=seller_a, state="paid", paid_at=datetime(2026, 11, 1, 0, 30))
+    c6, _ = request(seller_a, datetime(2026, 10, 31, 13, 20), paid_at=datetime(2026, 10, 31, 13, 0))
+    act(c6, "agree", seller_a, datetime(2026, 10, 31, 15, 50))
+    make_order(seller=seller_a, state="paid", paid_at=datetime(2026, 10, 31, 16, 30))
     t = datetime(2026, 11, 10, 8, 0)
 
     c1, b1 = request(seller_a, t)
@@ -165,7 +169,7 @@ def test_every_figure_of_a_known_history_after_a_rebuild(history):
 def test_the_window_edges(history):
     shop_a = history[0]
     rebuild_rollups(now=NOW)
-    # a day later 11-01 leaves the window: the order paid 11-01 00:30 goes
+    # a day later 11-01 leaves the window: the order paid 11-01 00:30 Beijing (10-31 16:30 UTC) goes
     assert shop_totals(shop_a, *window_days(TODAY + timedelta(days=1), 30)).paid_orders == 7
     # a day earlier 10-31 comes in: its paid order, its agreed refund and its 150-minute response count,
     # and today's order (11-30 09:00) is not yet there
@@ -199,6 +203,20 @@ def test_the_sweeper_keeps_the_rollup_current_and_it_equals_a_rebuild(history):
     rebuild_rollups(now=NOW)
     db.session.expire_all()
     assert rows() == swept
+
+
+def test_today_is_the_beijing_day_from_16_00_utc(history):
+    shop_a = history[0]
+    rebuild_rollups(now=NOW)
+    assert (local_date(datetime(2026, 11, 30, 15, 59)), local_date(datetime(2026, 11, 30, 16, 0))) == (
+        date(2026, 11, 30), date(2026, 12, 1))
+    seller = db.session.execute(select(User).where(User.shop_id == shop_a)).scalar_one()
+    make_order(seller=seller, state="paid", paid_at=datetime(2026, 11, 30, 16, 0))  # Beijing 12-01 00:00
+    later = datetime(2026, 11, 30, 16, 5)
+    assert date(2026, 12, 1) in refresh_rollups(now=later)  # the sweeper's "today" is Beijing's
+    assert shop_totals(shop_a, *WINDOW).paid_orders == 8  # not on 11-30
+    assert shop_totals(shop_a, *window_days(local_date(later), 30)).paid_orders == 8  # 11-01's order left, this came
+    assert shop_totals(shop_a, date(2026, 12, 1), date(2026, 12, 1)).paid_orders == 1
 
 
 def test_no_orders_no_rates(ctx):

@@ -14,7 +14,7 @@ from app.metrics.services import rate_case, rebuild_rollups
 from app.timeutil import utcnow
 
 from ..api.helpers import assert_error
-from ..factories import make_order, make_user
+from ..factories import make_order, make_shop, make_user
 
 
 def bearer(user):
@@ -111,7 +111,7 @@ def test_the_metrics_api(closed, client):
     response = client.get(f"/api/v1/shops/{seller.shop_id}/metrics", headers=bearer(seller))
     assert response.status_code == 200
     body = response.get_json()
-    today = utcnow().date()
+    today = (utcnow() + timedelta(hours=8)).date()  # the Beijing calendar day
     assert body["window"] == {"days": 30, "first_day": (today - timedelta(days=29)).isoformat(),
                               "last_day": today.isoformat()}
     figures = body["figures"]
@@ -135,3 +135,8 @@ def test_the_service_dashboard(closed, client, login_as):
     assert "服务质量" in page and "纠纷退款率" in page and "类目均值" in page and "暂无处罚" in page
     assert page.count("<svg") == 2 and "100.0%" in page  # refund rate: 1 refund / 1 paid order
     assert 'href="/service"' in page  # the nav link
+    # the shop is alone in its category: the page says the average is its own figures, and its lines are on top
+    assert page.count("本类目仅本店，均值即本店数据。") == 2
+    assert page.index('chart-s1"') < page.index('chart-s0 chart-strong"')
+    assert make_shop().category == seller.shop.category  # a second shop of the same category
+    assert "本类目仅本店" not in client.get("/service").get_data(as_text=True)

@@ -66,7 +66,7 @@ def test_bad_dates_show_beside_the_field_with_422(ctx, client, login_as):
 
 def test_analysis_page_and_its_csv(ctx, client, login_as):
     now = utcnow()
-    request(now - H(30), reason="quality")
+    cid, _seller = request(now - H(30), reason="quality")
     request(now - H(20), reason="quality")
     request(now - timedelta(days=8), reason="not_received")
     complaint(now - H(3), type="not_shipped", respond=False)
@@ -76,16 +76,23 @@ def test_analysis_page_and_its_csv(ctx, client, login_as):
     assert text_of(html, "analysis-total").startswith("4 cases opened")
     assert 'aria-label="Cases by reason"' in html and 'aria-label="Cases by complaint type"' in html
     assert "Quality problem" in html and "Paid but not shipped" in html
+    since = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)  # the first of last month
+    html = client.get(f"/analysis?lang=en&group=month&date_from={since}").get_data(as_text=True)
+    assert f">{since:%Y-%m}</text>" in html  # months read as years and months, not "26-11"
 
     response = client.get("/analysis.csv?lang=en&group=month")
     assert response.headers["Content-Disposition"].startswith("attachment; filename=reasons-")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["Dimension", "Code", "Name", "Category", "Period start", "Number of cases"]
+    assert rows[0] == ["Dimension", "Code", "Name", "Category", "Shop", "Period start", "Number of cases"]
     by_code = {}
-    for dimension, code, name, category, _start, n in rows[1:]:
+    for dimension, code, name, category, shop, _start, n in rows[1:]:
         by_code[code] = by_code.get(code, 0) + int(n)
-        assert category == "Home"
+        assert category == "Home" and shop == "All shops"
     assert by_code == {"quality": 2, "not_received": 1, "not_shipped": 1}
+    one = db.session.get(Case, cid).shop
+    rows = list(csv.reader(io.StringIO(client.get(f"/analysis.csv?lang=en&shop={one.id}").get_data(as_text=True)
+                                       .lstrip("\ufeff"))))
+    assert {row[4] for row in rows[1:]} == {one.name} and sum(int(row[6]) for row in rows[1:]) == 1
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised(ctx, client, login_as):

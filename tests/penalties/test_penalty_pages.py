@@ -133,4 +133,22 @@ def test_the_mediator_sees_the_standing_on_the_case_page_and_the_admin_lifts_it(
     assert fresh(Shop, restricted["shop_id"]).restricted_until <= utcnow()
     event = db.session.query(AdminEvent).filter_by(action="shop.lift_restriction").one()
     assert (event.actor_id, event.reason, event.target_id) == (admin.id, "申诉成立", str(restricted["shop_id"]))
-    assert restricted["seller"].shop.name in text(client.get("/shops/penalised"))
+    # lifted, with no points in force: the shop is no longer under a penalty, so no longer listed
+    assert restricted["seller"].shop.name not in text(client.get("/shops/penalised"))
+
+
+def test_the_penalised_list_shows_shops_under_a_penalty_with_points_in_force_and_the_next_threshold(
+        client, ctx, login_as):
+    now = utcnow().replace(microsecond=0)
+    shops = {}
+    for name, at, points in (("扣分店", now - DAY, 6), ("旧扣分店", now - 400 * DAY, 6), ("重罚店", now - DAY, 40)):
+        order, buyer, seller = make_order(state="delivered", now=at - DAY)
+        mediated(order, buyer, seller, at, remedy="dismiss", penalties=[{"kind": "points", "points": points}])
+        shops[name] = seller.shop.name
+    login_as(make_user("mediator"))
+    page = text(client.get("/shops/penalised"))
+    # 40 points crossed 12, 24 and 36: restricted 21 days; the points of 400 days ago have expired
+    assert f"{shops['重罚店']} 限制经营 至 " in page and " 40 48 分：查封 " in page
+    assert f"{shops['扣分店']} 正常 6 12 分：限制 7 天 " in page
+    assert shops["旧扣分店"] not in page
+    assert page.index(shops["重罚店"]) < page.index(shops["扣分店"])

@@ -4,7 +4,7 @@ from flask import g
 from ...metrics.queries import get_shop_service, shop_metrics
 from ...metrics.services import rate_case
 from ...rules import get_rules
-from ...timeutil import isoformat, utcnow
+from ...timeutil import isoformat, local_date, utcnow
 from . import bp, json_body, token_required
 
 
@@ -17,7 +17,7 @@ def rating_json(rating):
 @token_required
 def shop_metrics_view(shop_id):
     shop = get_shop_service(g.api_user, shop_id)
-    m = shop_metrics(shop, utcnow().date(), get_rules()["metrics_window_days"])
+    m = shop_metrics(shop, local_date(utcnow()), get_rules()["metrics_window_days"])
     return {"shop_id": shop.id, "category": shop.category,
             "window": {"days": m.days, "first_day": m.first.isoformat(), "last_day": m.last.isoformat()},
             "figures": m.shop_figures.as_dict(), "category_average": m.category_figures.as_dict()}
