@@ -152,7 +152,10 @@ def rebuild_rollups(*, now=None):
         _one_writer()
         db.session.execute(text("DELETE FROM shop_daily_stats"))
         db.session.execute(_rollup_sql(ranged=False), {"now": now})
-    return db.session.execute(select(db.func.count()).select_from(ShopDailyStats)).scalar_one()
+        # counted before the commit: a read after it would leave the session in a transaction holding a lock
+        # on the rollup (a migration's DROP INDEX then waited on `flask demo load` for ever)
+        rows = db.session.execute(select(db.func.count()).select_from(ShopDailyStats)).scalar_one()
+    return rows
 
 
 def _day_of(value):

@@ -3,7 +3,7 @@ none fails on a duplicate day, and the figures are those of one refresh."""
 from app.cases.services import open_case, perform_action
 from app.metrics.queries import shop_totals, window_days
 from app.metrics.services import rebuild_rollups, refresh_rollups
-from app.timeutil import utcnow
+from app.timeutil import local_date, utcnow
 
 from ..concurrency import race
 from ..factories import make_order
@@ -17,5 +17,5 @@ def test_four_refreshes_at_once_all_succeed_and_agree(app, ctx):
     now = utcnow()
     results = race(app, [lambda: refresh_rollups(now=now)] * 4)
     assert [r for r in results if isinstance(r, Exception)] == []
-    got = shop_totals(seller.shop_id, *window_days(now.date(), 30))
+    got = shop_totals(seller.shop_id, *window_days(local_date(now), 30))  # the window ends on Beijing's today
     assert (got.paid_orders, got.refunds, got.agreed_refunds, got.responses) == (1, 1, 1, 1)
