@@ -30,9 +30,10 @@ from app.cases.models import Case, CaseEvent, CaseMessage
 from app.cases.queries import actions_for
 from app.cases.services import file_complaint, open_case, perform_action
 from app.catalog.models import Product
+from app.catalog.queries import shop_standing
 from app.db_tx import transaction
 from app.deadlines.services import sweep
-from app.errors import ActionNotAvailable, Conflict, Invalid, NotFound
+from app.errors import ActionNotAvailable, Conflict, Invalid, NotFound, ShopNotSelling
 from app.execution.models import ExecutionTask
 from app.execution.services import BUYER_FACING
 from app.extensions import db
@@ -172,6 +173,10 @@ class CaseMachine(RuleBasedStateMachine):
         """Now and then a new order (in a random state, shipped late or in time); else an order action
         by a random party."""
         if not new:
+            if shop_standing(self.actor("seller").shop, self.now) != "good":
+                with pytest.raises(ShopNotSelling):  # a penalty restricted or closed the shop: no new order
+                    self._order(state, price, quantity, late)
+                return
             self._order(state, price, quantity, late)
             return
         order_id = data.draw(st.sampled_from(self.order_ids), label="order")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.cases.services import open_case, perform_action
 from app.catalog.models import Shop
+from app.catalog.queries import shop_standing
 from app.db_tx import transaction
 from app.deadlines.services import sweep
 from app.errors import DomainError
@@ -119,9 +120,9 @@ def test_execution_is_exactly_once_under_crashes_and_duplicates(app, ctx, monkey
             except (DomainError, Crash):
                 pass
             assert_money_ok()
-    if income:  # the shops earn money later: recovery can take it back (a blacklisted shop sells nothing more)
+    if income:  # the shops earn money later: recovery can take it back (a penalised shop sells nothing more)
         for seller, _, _ in sellers:
-            if not db.session.execute(select(Shop.is_blacklisted).where(Shop.id == seller.shop_id)).scalar():
+            if shop_standing(db.session.get(Shop, seller.shop_id), t) == "good":
                 make_order(seller=seller, state="completed", price_fen=50_000, now=t)
     clock = t
     for _ in range(8):  # the sweeper keeps going; crashes stop once the budget is used
